@@ -1,0 +1,23 @@
+"""Wiring: settings to frameworks, store and engine, opened and closed together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.settings import Settings
+from dialogs.catalogue import catalogue
+from dialogs.engine import Engine
+from frameworks.registry import FrameworkRegistry
+from storage.store import open_store
+
+
+@asynccontextmanager
+async def running_engine(settings: Settings) -> AsyncIterator[Engine]:
+    """An engine on a migrated store; the store is closed (and flushed) on exit."""
+    frameworks = FrameworkRegistry.from_directories(settings.framework_dirs())
+    store = await open_store(settings.database_url, synchronous=settings.sqlite_synchronous)
+    try:
+        yield Engine(frameworks, store, catalogue(settings.locale))
+    finally:
+        await store.close()

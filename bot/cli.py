@@ -1,0 +1,92 @@
+"""The `cxbot` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+
+from bot.app import running_engine
+from bot.settings import Settings
+from bot.terminal import TerminalChat
+from frameworks.loader import FrameworkError, load_framework
+from frameworks.registry import FrameworkRegistry
+from storage.store import DatabaseURLError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (FrameworkError, DatabaseURLError) as error:
+        print(f"cxbot: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader of a piped session went away
+        return 0
+    except KeyboardInterrupt:
+        print("\nBye. Your answers are saved.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cxbot", description="Maturity self-assessments as a chat.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    chat = commands.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--framework", metavar="ID", help="start (or resume) this assessment straight away")
+    chat.add_argument("--user", metavar="NAME", help="who you are (default: your login name)")
+    chat.set_defaults(func=_chat)
+
+    serve = commands.add_parser("serve", help="run the HTTP server (web chat, webhook, Telegram)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.set_defaults(func=_serve)
+
+    check = commands.add_parser("frameworks", help="list the assessments, or check framework files")
+    check.add_argument("files", nargs="*", metavar="FILE", help="framework files to validate")
+    check.set_defaults(func=_frameworks)
+    return parser
+
+
+def _chat(args: argparse.Namespace) -> int:
+    settings = Settings()
+    user = args.user or getpass.getuser()
+    first = f"/start {args.framework}" if args.framework else "/start"
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("cxbot terminal chat. Type /help for commands; Ctrl-D to leave (your answers are saved).\n")
+
+    async def chat() -> None:
+        async with running_engine(settings) as engine:
+            await TerminalChat(engine, user).run(first, sys.stdin.readline, "> " if interactive else "")
+
+    asyncio.run(chat())
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.server import serve
+
+    settings = Settings()
+    updates = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    return serve(settings.model_copy(update=updates))
+
+
+def _frameworks(args: argparse.Namespace) -> int:
+    if args.files:
+        from pathlib import Path
+
+        for name in args.files:
+            framework = load_framework(Path(name))
+            print(f"{name}: OK ({framework.id}, version {framework.version}, {len(framework.questions)} questions)")
+        return 0
+    for framework in FrameworkRegistry.from_directories(Settings().framework_dirs()).all():
+        print(f"{framework.id}\t{framework.version}\t{framework.title}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The terminal channel: a chat on stdin/stdout, interactive or piped (one message a line)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from dialogs.engine import Engine
+from dialogs.types import Button, Inbound, Reply, ReplyKind
+
+CHANNEL = "terminal"
+
+
+def render(reply: Reply) -> str:
+    """A reply as plain text; buttons become a line of options that can be typed."""
+    if reply.kind is ReplyKind.ANSWERED:
+        return f"  \u2713 {reply.text}"
+    parts = []
+    if reply.title:
+        parts.append(f"== {reply.title} ==")
+    parts.append(reply.text)
+    if reply.chart is not None:
+        parts.append("(The chart of these scores is shown in the web and Telegram chats.)")
+    parts += [f"  {link.title}: {link.url}" for link in reply.links]
+    if reply.buttons:
+        parts.append("Options: " + " | ".join(f"[{button.title}]" for button in reply.buttons))
+    return "\n".join(parts)
+
+
+def payload_for(typed: str, buttons: tuple[Button, ...]) -> str:
+    """Typing a button's title (any case) sends its payload, as pressing it would."""
+    wanted = typed.strip().lower()
+    return next((b.payload for b in buttons if b.title.lower() == wanted), typed)
+
+
+class TerminalChat:
+    """One person chatting with the engine through text streams."""
+
+    def __init__(self, engine: Engine, user: str, out: TextIO = sys.stdout) -> None:
+        self.engine = engine
+        self.user = user
+        self.out = out
+        self.buttons: tuple[Button, ...] = ()
+
+    async def send(self, text: str) -> None:
+        """Send one line as the user and print the replies."""
+        inbound = Inbound(CHANNEL, self.user, payload_for(text, self.buttons), display_name=self.user)
+        replies = await self.engine.handle(inbound)
+        for reply in replies:
+            print(render(reply), end="\n\n", file=self.out)
+            if reply.buttons:
+                self.buttons = reply.buttons
+        self.out.flush()
+
+    async def run(self, first: str | None, read_line: Callable[[], str], prompt: str) -> None:
+        """Send `first` (if any), then each line read until end of input."""
+        await self.send(first or "/start")
+        while True:
+            if prompt:
+                print(prompt, end="", file=self.out, flush=True)
+            line = await asyncio.to_thread(read_line)
+            if not line:
+                break
+            if line.strip():
+                await self.send(line.rstrip("\n"))

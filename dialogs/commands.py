@@ -1,0 +1,47 @@
+"""Turning what a person sent into a command: `/name args` or plain text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.records import Needs
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    """Command name without the slash, lower case; "text" for anything that is not a command."""
+    args: tuple[str, ...]
+    text: str
+
+
+TEXT = "text"
+NEEDS = {"results": (Needs.LATEST_RESULT,), "mydata": (Needs.HISTORY,)}
+
+
+def parse(text: str) -> Command:
+    """`/start@SomeBot cx-maturity` reads as start with one argument (chat apps add @bot names)."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) == 1:
+        return Command(TEXT, (), stripped)
+    head, _, rest = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return Command(name, tuple(rest.split()), stripped)
+
+
+def needs(command: Command) -> tuple[str, ...]:
+    """What beyond the open runs the command needs loaded."""
+    return NEEDS.get(command.name, ())
+
+
+def answer_payload(run: int, index: int, value: int) -> str:
+    """A button's payload: names the run and question so a stale press can be recognised."""
+    return f"/answer {run} {index + 1} {value}"
+
+
+def parse_answer_payload(command: Command) -> tuple[int, int, int] | None:
+    """(run number, question index from 0, value) from `/answer R Q V`, or None if malformed."""
+    if len(command.args) != 3 or not all(arg.isdigit() and len(arg) < 7 for arg in command.args):
+        return None
+    run, number, value = (int(arg) for arg in command.args)
+    return run, number - 1, value

@@ -1,0 +1,207 @@
+"""The model the state machine drives for one message: a snapshot in, changes and replies out.
+
+Its methods are the machine's conditions and callbacks (named in `dialogs.machine`). It does no
+I/O: storage loaded the snapshot before and applies `changes` after.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dialogs.catalogue import Catalogue
+from dialogs.render import answered_reply, question_reply, review_reply
+from dialogs.result_view import result_replies
+from dialogs.types import Button, Inbound, Reply, ReplyKind
+from frameworks.registry import FrameworkRegistry
+from frameworks.schema import Framework, Question
+from frameworks.scoring import score
+from storage.records import (
+    AbandonRun,
+    Change,
+    EraseParticipant,
+    FinishRun,
+    OpenRun,
+    Position,
+    RunRecord,
+    SaveAnswer,
+    Snapshot,
+)
+
+EventData = Any  # transitions.EventData; untyped upstream
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every conversation shares: frameworks and words."""
+
+    frameworks: FrameworkRegistry
+    cat: Catalogue
+
+
+class Conversation:
+    """One participant's dialogue while one message is handled."""
+
+    def __init__(self, snapshot: Snapshot, inbound: Inbound, context: Context) -> None:
+        self.state = snapshot.state
+        self.snapshot = snapshot
+        self.inbound = inbound
+        self.context = context
+        self.cat = context.cat
+        self.changes: list[Change] = []
+        self.replies: list[Reply] = []
+        self.run: RunRecord | None = None
+        self.framework: Framework | None = None
+        self._activate(snapshot.active_run)
+
+    # --- the run in hand -------------------------------------------------------------------
+
+    def _activate(self, number: int | None) -> None:
+        run = self.snapshot.runs.get(number) if number is not None else None
+        framework = self.context.frameworks.get(run.framework_id) if run else None
+        if run is None or framework is None or run.status != "open":
+            self.run, self.framework = None, None
+            return
+        self.run, self.framework = run, framework
+
+    def open_run(self, framework: Framework) -> None:
+        """Start a new attempt at question 1 and make it the active one."""
+        self.snapshot.run_count += 1
+        number = self.snapshot.run_count
+        now = datetime.now(UTC)
+        self.snapshot.runs[number] = RunRecord(number, framework.id, framework.version, "open", 0, now)
+        self.changes.append(OpenRun(number, framework.id, framework.version))
+        self._activate(number)
+
+    def open_run_of(self, framework_id: str) -> RunRecord | None:
+        return next(
+            (r for r in self.snapshot.runs.values() if r.status == "open" and r.framework_id == framework_id),
+            None,
+        )
+
+    def resume(self, run: RunRecord) -> None:
+        self._activate(run.number)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return self.framework.questions if self.framework else ()
+
+    def current(self) -> tuple[RunRecord, Framework]:
+        if self.run is None or self.framework is None:
+            raise LookupError("no active run")
+        return self.run, self.framework
+
+    def position(self) -> Position:
+        return Position(self.state, self.run.number if self.run else None, self.run.cursor if self.run else 0)
+
+    def say(self, key: str, kind: ReplyKind = ReplyKind.NOTICE, **values: Any) -> None:
+        self.replies.append(Reply(text=self.cat.text(key, **values), kind=kind))
+
+    # --- conditions --------------------------------------------------------------------------
+
+    def has_run(self, _: EventData = None) -> bool:
+        return self.run is not None
+
+    def run_complete(self, _: EventData = None) -> bool:
+        return self.run is not None and all(q.id in self.run.answers for q in self.questions)
+
+    def on_last_question(self, _: EventData = None) -> bool:
+        return self.run is not None and self.run.cursor >= len(self.questions) - 1
+
+    def review_enabled(self, _: EventData = None) -> bool:
+        return self.framework is not None and self.framework.review_before_submit
+
+    def has_previous(self, _: EventData = None) -> bool:
+        return self.run is not None and self.run.cursor > 0
+
+    def has_answers(self, _: EventData = None) -> bool:
+        return self.run is not None and any(v is not None for v in self.run.answers.values())
+
+    # --- callbacks ---------------------------------------------------------------------------
+
+    def record(self, event: EventData) -> None:
+        """Store the answer (or skip) to the question at the cursor."""
+        run, framework = self.current()
+        value: int | None = event.kwargs.get("value")
+        question = framework.questions[run.cursor]
+        run.answers[question.id] = value
+        dimension = next(d.id for d in framework.dimensions if question in d.questions)
+        self.changes.append(SaveAnswer(run.number, question.id, dimension, value))
+        self.replies.append(answered_reply(self.cat, framework, run.number, run.cursor, value))
+
+    def advance(self, _: EventData) -> None:
+        self.current()[0].cursor += 1
+
+    def retreat(self, _: EventData) -> None:
+        self.current()[0].cursor -= 1
+
+    def go_to(self, event: EventData) -> None:
+        self.current()[0].cursor = event.kwargs["index"]
+
+    def go_to_first_open(self, _: EventData) -> None:
+        """Continue where the person left off: the first question not yet answered or skipped."""
+        run, framework = self.current()
+        missing = [i for i, q in enumerate(framework.questions) if q.id not in run.answers]
+        run.cursor = missing[0] if missing else len(framework.questions) - 1
+
+    def go_to_last(self, _: EventData) -> None:
+        self.current()[0].cursor = len(self.questions) - 1
+
+    def show_question(self, _: EventData = None) -> None:
+        run, framework = self.current()
+        self.replies.append(question_reply(self.cat, framework, run.number, run.cursor, run.answers))
+
+    def show_review(self, _: EventData = None) -> None:
+        run, framework = self.current()
+        self.replies.append(review_reply(self.cat, framework, run.answers))
+
+    def finish_run(self, _: EventData) -> None:
+        """Score the run, store the result, and show it."""
+        run, framework = self.current()
+        result = score(framework, run.answers)
+        token = secrets.token_urlsafe(18)
+        self.changes.append(
+            FinishRun(
+                run.number,
+                None if result.score is None else int(result.score * 10),
+                result.stage.id if result.stage else None,
+                {d.dimension.id: None if d.score is None else int(d.score * 10) for d in result.dimensions},
+                token,
+            )
+        )
+        run.status = "finished"
+        self.replies += result_replies(self.cat, result, token)
+        self.run, self.framework = None, None
+
+    def abandon_and_reopen(self, _: EventData) -> None:
+        run, framework = self.current()
+        self.changes.append(AbandonRun(run.number))
+        run.status = "abandoned"
+        self.open_run(framework)
+        self.say("restarted", ReplyKind.INFO, title=framework.title)
+
+    def show_confirm_restart(self, _: EventData) -> None:
+        run, framework = self.current()
+        answered = sum(1 for v in run.answers.values() if v is not None)
+        self._confirm(
+            self.cat.text("confirm_restart", title=framework.title, answered=answered),
+            "restart",
+            "button_yes_restart",
+        )
+
+    def show_confirm_delete(self, _: EventData) -> None:
+        self._confirm(self.cat.text("confirm_delete"), "delete", "button_yes_delete")
+
+    def _confirm(self, text: str, what: str, yes_key: str) -> None:
+        buttons = (Button(self.cat.text(yes_key), f"/yes {what}"), Button(self.cat.text("button_no"), "/no"))
+        self.replies.append(Reply(text=text, buttons=buttons, kind=ReplyKind.CONFIRM))
+
+    def erase_everything(self, _: EventData) -> None:
+        self.changes = [EraseParticipant()]
+        self.run, self.framework = None, None
+        self.say("deleted", ReplyKind.INFO)
+
+    def say_cancelled(self, _: EventData) -> None:
+        self.say("cancelled")

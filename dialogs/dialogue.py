@@ -1,0 +1,249 @@
+"""What each command does in each state: the handlers pick the machine's events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dialogs import machine as m
+from dialogs.commands import TEXT, Command, parse_answer_payload
+from dialogs.conversation import Conversation
+from dialogs.my_data import my_data_replies
+from dialogs.render import menu_reply
+from dialogs.result_view import result_replies
+from dialogs.types import Reply, ReplyKind
+from frameworks.scoring import score
+
+Handler = Callable[[Conversation, Command], None]
+
+
+class Dialogue:
+    """Routes a command to its handler; handlers fire events on the shared machine."""
+
+    def __init__(self) -> None:
+        self.machine = m.build_machine()
+        self._handlers: dict[str, Handler] = {
+            "start": self._start,
+            "help": self._help,
+            "back": self._back,
+            "skip": self._skip,
+            "review": self._review,
+            "submit": self._submit,
+            "results": self._results,
+            "restart": self._restart,
+            "mydata": self._mydata,
+            "deletemydata": self._delete,
+            "answer": self._answer_payload,
+            "change": self._change,
+            "yes": self._yes,
+            "no": self._no,
+            TEXT: self._text,
+        }
+
+    def handle(self, conv: Conversation, command: Command) -> None:
+        """Apply one command to the conversation; replies and changes collect on it."""
+        if conv.state in m.IN_RUN and conv.run is None:
+            self.fire(conv, "leave")  # the run's framework was removed, or the run closed elsewhere
+        handler = self._handlers.get(command.name)
+        if handler is None:
+            conv.say("unknown_command", command=f"/{command.name}")
+            return
+        handler(conv, command)
+
+    def fire(self, conv: Conversation, trigger: str, **kwargs: object) -> bool:
+        """Fire an event on the shared machine for this conversation; False if no transition fits."""
+        event = self.machine.events[trigger]
+        if conv.state not in event.transitions and "*" not in event.transitions:
+            return False
+        return bool(event.trigger(conv, **kwargs))
+
+    # --- starting and resuming ------------------------------------------------------------
+
+    def _start(self, conv: Conversation, command: Command) -> None:
+        if command.args:
+            self._start_framework(conv, command.args[0])
+        elif conv.run is not None:
+            self._resume(conv)
+        else:
+            self._offer(conv, conv.cat.text("welcome"))
+
+    def _start_framework(self, conv: Conversation, framework_id: str) -> None:
+        framework = conv.context.frameworks.get(framework_id.lower())
+        if framework is None:
+            self._offer(conv, conv.cat.text("unknown_framework", name=framework_id[:64]))
+            return
+        existing = conv.open_run_of(framework.id)
+        if existing is not None:
+            conv.resume(existing)
+            self._resume(conv)
+            return
+        conv.open_run(framework)
+        conv.replies.append(Reply(text=framework.intro, title=framework.title, kind=ReplyKind.INFO))
+        conv.say(
+            "starting",
+            ReplyKind.INFO,
+            count=len(framework.questions),
+            dimensions=len(framework.dimensions),
+        )
+        self.fire(conv, "begin")
+
+    def _resume(self, conv: Conversation) -> None:
+        run, framework = conv.current()
+        if conv.run_complete() and framework.review_before_submit:
+            conv.say("resuming_review", ReplyKind.INFO, title=framework.title)
+        else:
+            answered = len(run.answers)
+            conv.say(
+                "resuming",
+                ReplyKind.INFO,
+                number=min(answered + 1, len(framework.questions)),
+                count=len(framework.questions),
+                title=framework.title,
+            )
+        self.fire(conv, "begin")
+
+    def _offer(self, conv: Conversation, lead: str) -> None:
+        if conv.state != m.IDLE and conv.run is None:
+            self.fire(conv, "leave")
+        conv.replies.append(menu_reply(conv.cat, conv.context.frameworks.all(), lead))
+
+    # --- answering ------------------------------------------------------------------------
+
+    def _text(self, conv: Conversation, command: Command) -> None:
+        if conv.state in m.CONFIRMING:
+            self._confirmation_word(conv, command.text)
+        elif conv.state in (m.ASKING, m.REVISING):
+            value = self._typed_value(conv, command.text)
+            if value is None:
+                self._not_understood(conv)
+            else:
+                self.fire(conv, "answer", value=value)
+        elif conv.state == m.REVIEWING:
+            conv.say("review_footer")
+        else:
+            self._offer(conv, conv.cat.text("welcome"))
+
+    def _typed_value(self, conv: Conversation, text: str) -> int | None:
+        """A level typed as its number, its label, or a button title such as "3 - Targeted"."""
+        run, framework = conv.current()
+        question = framework.questions[run.cursor]
+        typed = text.strip().lower()
+        head = typed.split(" ", 1)[0].rstrip(".):-")
+        if head.isdigit() and int(head) in framework.scale_values:
+            return int(head)
+        for level in question.levels:
+            label = level.label or next(p.label for p in framework.scale if p.value == level.value)
+            if typed == label.lower():
+                return level.value
+        return None
+
+    def _not_understood(self, conv: Conversation) -> None:
+        _, framework = conv.current()
+        conv.say(
+            "not_understood",
+            low=framework.scale_values[0],
+            high=framework.scale_values[-1],
+            labels=", ".join(p.label for p in framework.scale),
+        )
+        conv.show_question()
+
+    def _answer_payload(self, conv: Conversation, command: Command) -> None:
+        parsed = parse_answer_payload(command)
+        if parsed is None or conv.run is None or conv.state not in (m.ASKING, m.REVISING):
+            conv.say("stale_button")
+            return
+        run_number, index, value = parsed
+        run, framework = conv.current()
+        if run_number != run.number or index != run.cursor or value not in framework.scale_values:
+            conv.say("stale_button")
+            return
+        self.fire(conv, "answer", value=value)
+
+    def _skip(self, conv: Conversation, command: Command) -> None:
+        if conv.state in (m.ASKING, m.REVISING):
+            self.fire(conv, "answer", value=None)
+        else:
+            self._not_now(conv, command)
+
+    def _back(self, conv: Conversation, command: Command) -> None:
+        if conv.state not in m.IN_RUN:
+            self._not_now(conv, command)
+        elif not self.fire(conv, "back"):
+            conv.say("nothing_to_go_back_to")
+            conv.show_question()
+
+    def _review(self, conv: Conversation, command: Command) -> None:
+        if not self.fire(conv, "review"):
+            self._not_now(conv, command)
+
+    def _change(self, conv: Conversation, command: Command) -> None:
+        count = len(conv.questions)
+        arg = command.args[0] if command.args else ""
+        if conv.state != m.REVIEWING or not arg.isdigit() or not 1 <= int(arg) <= count:
+            conv.say("stale_button")
+            return
+        self.fire(conv, "revise", index=int(arg) - 1)
+
+    def _submit(self, conv: Conversation, command: Command) -> None:
+        if conv.state not in m.IN_RUN:
+            self._not_now(conv, command)
+        elif not self.fire(conv, "submit"):
+            conv.say("nothing_to_submit")
+
+    def _not_now(self, conv: Conversation, command: Command) -> None:
+        if conv.run is None:
+            conv.say("no_open_run")
+        else:
+            conv.say("command_not_now", command=f"/{command.name}")
+
+    # --- confirmations --------------------------------------------------------------------
+
+    def _restart(self, conv: Conversation, command: Command) -> None:
+        if not self.fire(conv, "ask_restart"):
+            self._not_now(conv, command)
+
+    def _delete(self, conv: Conversation, _: Command) -> None:
+        self.fire(conv, "ask_delete")
+
+    def _yes(self, conv: Conversation, command: Command) -> None:
+        what = command.args[0] if command.args else ""
+        if conv.state == m.CONFIRMING_RESTART and what in ("", "restart"):
+            self.fire(conv, "restart")
+        elif conv.state == m.CONFIRMING_DELETE and what in ("", "delete"):
+            self.fire(conv, "erase")
+        else:
+            conv.say("stale_button")
+
+    def _no(self, conv: Conversation, _: Command) -> None:
+        if not self.fire(conv, "cancel"):
+            conv.say("stale_button")
+
+    def _confirmation_word(self, conv: Conversation, text: str) -> None:
+        word = text.strip().lower().rstrip(".!")
+        if word in conv.cat.words("yes_words"):
+            self._yes(conv, Command("yes", (), text))
+        elif word in conv.cat.words("no_words"):
+            self._no(conv, Command("no", (), text))
+        else:
+            conv.say("confirm_expected")
+
+    # --- information ----------------------------------------------------------------------
+
+    def _help(self, conv: Conversation, _: Command) -> None:
+        conv.replies.append(Reply(text=conv.cat.text("help"), title=conv.cat.text("help_title")))
+
+    def _results(self, conv: Conversation, _: Command) -> None:
+        stored = conv.snapshot.latest_result
+        run = conv.snapshot.runs.get(stored.run_number) if stored else None
+        framework = conv.context.frameworks.get(stored.framework_id) if stored else None
+        if stored is None or run is None or framework is None:
+            conv.say("no_results")
+            return
+        note = None
+        if stored.framework_version != framework.version:
+            note = conv.cat.text("results_version_changed", title=framework.title)
+        conv.replies += result_replies(conv.cat, score(framework, run.answers), stored.chart_token, note)
+
+    def _mydata(self, conv: Conversation, _: Command) -> None:
+        conv.replies += my_data_replies(
+            conv.cat, conv.context.frameworks, conv.snapshot, conv.inbound.channel, conv.inbound.sender
+        )

@@ -1,0 +1,111 @@
+"""The assessment dialogue as one `transitions` machine, built once and shared by every person.
+
+States are phases; the question is a cursor in the data, not a state. No model is ever added:
+each message sets the loaded state on a fresh `Conversation` and fires the event's trigger on it
+directly (see DESIGN.md for the measurements behind this).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transitions import Machine
+
+IDLE = "idle"
+ASKING = "asking"
+REVISING = "revising"
+REVIEWING = "reviewing"
+CONFIRMING_RESTART = "confirming_restart"
+CONFIRMING_DELETE = "confirming_delete"
+
+STATES = [IDLE, ASKING, REVISING, REVIEWING, CONFIRMING_RESTART, CONFIRMING_DELETE]
+IN_RUN = [ASKING, REVISING, REVIEWING]
+CONFIRMING = [CONFIRMING_RESTART, CONFIRMING_DELETE]
+
+TRANSITIONS: list[dict[str, Any]] = [
+    # begin: show the active run where it stands (a new run starts at question 1)
+    {
+        "trigger": "begin",
+        "source": "*",
+        "dest": REVIEWING,
+        "conditions": ["run_complete", "review_enabled"],
+        "after": "show_review",
+    },
+    {"trigger": "begin", "source": "*", "dest": ASKING, "after": ["go_to_first_open", "show_question"]},
+    # answer (or skip, with value None) the question at the cursor
+    {
+        "trigger": "answer",
+        "source": ASKING,
+        "dest": REVIEWING,
+        "conditions": ["on_last_question", "review_enabled"],
+        "before": "record",
+        "after": "show_review",
+    },
+    {
+        "trigger": "answer",
+        "source": ASKING,
+        "dest": IDLE,
+        "conditions": "on_last_question",
+        "before": ["record", "finish_run"],
+    },
+    {
+        "trigger": "answer",
+        "source": ASKING,
+        "dest": ASKING,
+        "before": "record",
+        "after": ["advance", "show_question"],
+    },
+    {"trigger": "answer", "source": REVISING, "dest": REVIEWING, "before": "record", "after": "show_review"},
+    {
+        "trigger": "back",
+        "source": [ASKING, REVISING],
+        "dest": ASKING,
+        "conditions": "has_previous",
+        "after": ["retreat", "show_question"],
+    },
+    {"trigger": "back", "source": REVIEWING, "dest": ASKING, "after": ["go_to_last", "show_question"]},
+    {"trigger": "review", "source": IN_RUN, "dest": REVIEWING, "after": "show_review"},
+    {"trigger": "revise", "source": REVIEWING, "dest": REVISING, "after": ["go_to", "show_question"]},
+    {"trigger": "submit", "source": IN_RUN, "dest": IDLE, "conditions": "has_answers", "after": "finish_run"},
+    {"trigger": "ask_restart", "source": IN_RUN, "dest": CONFIRMING_RESTART, "after": "show_confirm_restart"},
+    {
+        "trigger": "restart",
+        "source": CONFIRMING_RESTART,
+        "dest": ASKING,
+        "after": ["abandon_and_reopen", "show_question"],
+    },
+    {"trigger": "ask_delete", "source": "*", "dest": CONFIRMING_DELETE, "after": "show_confirm_delete"},
+    {"trigger": "erase", "source": CONFIRMING_DELETE, "dest": IDLE, "after": "erase_everything"},
+    # cancel a confirmation: back to where the run stands, or to idle
+    {
+        "trigger": "cancel",
+        "source": CONFIRMING,
+        "dest": REVIEWING,
+        "conditions": ["run_complete", "review_enabled"],
+        "before": "say_cancelled",
+        "after": "show_review",
+    },
+    {
+        "trigger": "cancel",
+        "source": CONFIRMING,
+        "dest": ASKING,
+        "conditions": "has_run",
+        "before": "say_cancelled",
+        "after": "show_question",
+    },
+    {"trigger": "cancel", "source": CONFIRMING, "dest": IDLE, "before": "say_cancelled"},
+    {"trigger": "leave", "source": "*", "dest": IDLE},
+]
+
+
+def build_machine() -> Machine:
+    """The one machine definition (about 300 us to build: once per process)."""
+    return Machine(
+        model=None,
+        states=STATES,
+        transitions=TRANSITIONS,
+        initial=IDLE,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )

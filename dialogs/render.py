@@ -1,0 +1,157 @@
+"""Building `Reply` values from framework data and the catalogue. No state, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from dialogs.catalogue import Catalogue
+from dialogs.commands import answer_payload
+from dialogs.types import Button, ButtonRole, QuestionRef, Reply, ReplyKind
+from frameworks.schema import Framework, Question
+
+MESSAGE_LIMIT = 3500
+"""Split longer texts: below every channel's limit (Telegram's is 4096) and quick to read."""
+
+
+def level_label(framework: Framework, question: Question, value: int) -> str:
+    level = next(level for level in question.levels if level.value == value)
+    if level.label:
+        return level.label
+    return next(point.label for point in framework.scale if point.value == value)
+
+
+def answer_text(cat: Catalogue, framework: Framework, question: Question, value: int | None) -> str:
+    if value is None:
+        return cat.text("review_skipped")
+    return cat.text("choice_title", value=value, label=level_label(framework, question, value))
+
+
+def dimension_of(framework: Framework, question: Question) -> str:
+    return next(d.name for d in framework.dimensions if question in d.questions)
+
+
+def question_reply(
+    cat: Catalogue, framework: Framework, run: int, index: int, answers: Mapping[str, int | None]
+) -> Reply:
+    """One question: progress, the question, each level described, and a button per level."""
+    question = framework.questions[index]
+    lines = [question.text, ""]
+    lines += [
+        cat.text(
+            "level_line",
+            value=level.value,
+            label=level_label(framework, question, level.value),
+            description=level.description,
+        )
+        for level in question.levels
+    ]
+    lines += ["", cat.text("how_to_answer", low=framework.scale_values[0], high=framework.scale_values[-1])]
+    if question.id in answers:
+        value = answers[question.id]
+        lines.append(
+            cat.text("current_skipped")
+            if value is None
+            else cat.text("current_answer", answer=answer_text(cat, framework, question, value))
+        )
+    buttons = [
+        Button(answer_text(cat, framework, question, level.value), answer_payload(run, index, level.value))
+        for level in question.levels
+    ]
+    buttons += [
+        Button(cat.text("button_back"), "/back", ButtonRole.NAVIGATION),
+        Button(cat.text("button_skip"), "/skip", ButtonRole.NAVIGATION),
+    ]
+    title = cat.text(
+        "progress",
+        number=index + 1,
+        count=len(framework.questions),
+        dimension=dimension_of(framework, question),
+    )
+    return Reply(
+        text="\n".join(lines),
+        title=title,
+        buttons=tuple(buttons),
+        kind=ReplyKind.QUESTION,
+        question=QuestionRef(run, index),
+    )
+
+
+def answered_reply(cat: Catalogue, framework: Framework, run: int, index: int, value: int | None) -> Reply:
+    """Acknowledges an answer; channels that can edit the question message show it there."""
+    question = framework.questions[index]
+    chosen = answer_text(cat, framework, question, value)
+    key = "skipped" if value is None else "answered"
+    return Reply(
+        text=cat.text(key, short=question.short, answer=chosen),
+        kind=ReplyKind.ANSWERED,
+        question=QuestionRef(run, index, chosen),
+    )
+
+
+def review_reply(cat: Catalogue, framework: Framework, answers: Mapping[str, int | None]) -> Reply:
+    """All answers so far, each with a button to change it."""
+    lines = []
+    for number, question in enumerate(framework.questions, start=1):
+        shown = (
+            answer_text(cat, framework, question, answers[question.id])
+            if question.id in answers
+            else cat.text("review_unanswered")
+        )
+        lines.append(cat.text("review_line", number=number, short=question.short, answer=shown))
+    missing = sum(1 for q in framework.questions if q.id not in answers)
+    footer = cat.text("review_footer_incomplete", missing=missing) if missing else cat.text("review_footer")
+    buttons = [
+        Button(cat.text("button_change", number=n), f"/change {n}", ButtonRole.NAVIGATION)
+        for n in range(1, len(framework.questions) + 1)
+    ]
+    if missing:
+        buttons.append(Button(cat.text("button_continue"), "/start", ButtonRole.CHOICE))
+    buttons.append(Button(cat.text("button_submit"), "/submit", ButtonRole.CHOICE))
+    return Reply(
+        text="\n".join([*lines, "", footer]),
+        title=cat.text("review_title", title=framework.title),
+        buttons=tuple(buttons),
+        kind=ReplyKind.REVIEW,
+    )
+
+
+def menu_reply(cat: Catalogue, frameworks: Iterable[Framework], lead: str | None = None) -> Reply:
+    """The frameworks on offer, one button each."""
+    items = list(frameworks)
+    if not items:
+        return Reply(text=cat.text("no_frameworks"))
+    lines = [lead] if lead else []
+    lines.append(cat.text("choose_framework"))
+    lines += [f"- {f.title} (/start {f.id})" for f in items]
+    buttons = tuple(Button(cat.text("framework_button", title=f.title), f"/start {f.id}") for f in items)
+    return Reply(text="\n".join(lines), buttons=buttons)
+
+
+def format_score(score: Decimal) -> str:
+    return f"{score:.1f}"
+
+
+def text_bar(score: Decimal, low: int, high: int, width: int = 10) -> str:
+    """A small bar of block characters, readable in any chat."""
+    filled = round((float(score) - low) / (high - low) * width) if high > low else width
+    filled = max(0, min(width, filled))
+    return "\u2588" * filled + "\u2591" * (width - filled)
+
+
+def split_lines(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split at line ends so no piece is longer than `limit` (a single long line is cut)."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            candidate = line
+        current = candidate
+    if current:
+        pieces.append(current)
+    return pieces

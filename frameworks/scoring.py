@@ -1,0 +1,160 @@
+"""Scoring: pure functions from (framework, answers) to a result. No I/O.
+
+Means are rounded half up to one decimal and then read against the stage bands, which cover
+every rounded score exactly once (the schema checks that), so no score falls between stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from frameworks.schema import Dimension, Framework, Question, Resource, Stage
+
+Answers = Mapping[str, int | None]
+"""Question id to the chosen level; None (or no key) means skipped."""
+
+ONE_DECIMAL = Decimal("0.1")
+MOVE_UP_SHOWN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionScore:
+    dimension: Dimension
+    score: Decimal | None
+    stage: Stage | None
+    answered: int
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    dimension: Dimension
+    question: Question
+    sub_dimension_name: str
+    stage: Stage
+    next_stage: Stage | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveUp:
+    """Raising `questions` one level each (the lowest first) would reach `target`; `needed` in all."""
+
+    target: Stage
+    needed: int
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    framework: Framework
+    answers: Mapping[str, int | None]
+    score: Decimal | None
+    stage: Stage | None
+    dimensions: tuple[DimensionScore, ...]
+    skipped: tuple[Question, ...]
+    recommendations: tuple[Recommendation, ...]
+    resources: tuple[tuple[Dimension, Resource], ...]
+    move_up: MoveUp | None
+
+
+def mean_score(values: Iterable[int]) -> Decimal | None:
+    """The mean rounded half up to one decimal, or None for no values."""
+    items = list(values)
+    if not items:
+        return None
+    return (Decimal(sum(items)) / Decimal(len(items))).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def stage_for(framework: Framework, score: Decimal | None) -> Stage | None:
+    """The stage whose band holds the (already rounded) score."""
+    if score is None:
+        return None
+    return next((s for s in framework.stages if s.min_score <= score <= s.max_score), None)
+
+
+def answered_values(questions: Iterable[Question], answers: Answers) -> list[int]:
+    return [v for q in questions if (v := answers.get(q.id)) is not None]
+
+
+def overall(framework: Framework, answers: Answers) -> tuple[Decimal | None, Stage | None]:
+    score = mean_score(answered_values(framework.questions, answers))
+    return score, stage_for(framework, score)
+
+
+def score_dimension(framework: Framework, dimension: Dimension, answers: Answers) -> DimensionScore:
+    values = answered_values(dimension.questions, answers)
+    score = mean_score(values)
+    return DimensionScore(dimension, score, stage_for(framework, score), len(values))
+
+
+def score(framework: Framework, answers: Answers) -> Result:
+    """The whole result of one run."""
+    total, stage = overall(framework, answers)
+    dimensions = tuple(score_dimension(framework, d, answers) for d in framework.dimensions)
+    return Result(
+        framework=framework,
+        answers=dict(answers),
+        score=total,
+        stage=stage,
+        dimensions=dimensions,
+        skipped=tuple(q for q in framework.questions if answers.get(q.id) is None),
+        recommendations=recommendations(framework, answers),
+        resources=resources_weakest_first(dimensions),
+        move_up=move_up(framework, answers, stage),
+    )
+
+
+def recommendations(framework: Framework, answers: Answers) -> tuple[Recommendation, ...]:
+    """For each answered question: its sub-dimension's advice for the stage the answer is at."""
+    out = []
+    for dimension in framework.dimensions:
+        subs = {s.id: s for s in dimension.sub_dimensions}
+        for question in dimension.questions:
+            value = answers.get(question.id)
+            stage = stage_for(framework, None if value is None else Decimal(value))
+            if stage is None:
+                continue
+            sub = subs[question.sub_dimension]
+            out.append(
+                Recommendation(
+                    dimension,
+                    question,
+                    sub.name,
+                    stage,
+                    next_stage(framework, stage),
+                    sub.recommendations[stage.id],
+                )
+            )
+    return tuple(out)
+
+
+def next_stage(framework: Framework, stage: Stage) -> Stage | None:
+    stages = sorted(framework.stages, key=lambda s: s.min_score)
+    index = stages.index(stage)
+    return stages[index + 1] if index + 1 < len(stages) else None
+
+
+def move_up(framework: Framework, answers: Answers, stage: Stage | None) -> MoveUp | None:
+    """The fewest answers which, each raised one level (lowest first), lift the overall stage."""
+    if stage is None or (target := next_stage(framework, stage)) is None:
+        return None
+    scale = framework.scale_values
+    raisable = [q for q in framework.questions if (v := answers.get(q.id)) is not None and v != scale[-1]]
+    raisable.sort(key=lambda q: answers[q.id] or 0)
+    raised = dict(answers)
+    for count, question in enumerate(raisable, start=1):
+        raised[question.id] = scale[scale.index(raised[question.id] or 0) + 1]
+        _, new_stage = overall(framework, raised)
+        if new_stage is not None and new_stage.min_score >= target.min_score:
+            return MoveUp(target, count, tuple(raisable[: min(count, MOVE_UP_SHOWN)]))
+    return None
+
+
+def resources_weakest_first(
+    dimensions: tuple[DimensionScore, ...],
+) -> tuple[tuple[Dimension, Resource], ...]:
+    """Resources of every dimension, those of the lowest-scoring dimensions first."""
+    order = sorted(dimensions, key=lambda d: (d.score is None, d.score or 0))
+    return tuple((d.dimension, r) for d in order for r in d.dimension.resources)

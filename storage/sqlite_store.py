@@ -1,0 +1,151 @@
+"""SQLite on one writer thread with group commit (see `storage.store`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import StaticPool
+
+from storage.migrate import upgrade
+from storage.store import Job, T
+
+MAX_GROUP = 256
+
+
+@dataclass(slots=True)
+class _Pending:
+    job: Job[Any]
+    future: asyncio.Future[Any]
+
+
+_STOP = object()
+
+
+class SqliteStore:
+    backend = "sqlite"
+
+    def __init__(self, url: URL, synchronous: str = "NORMAL") -> None:
+        self._url = url
+        self._synchronous = synchronous
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._engine: Engine | None = None
+
+    async def start(self) -> None:
+        """Open the database, migrate it, and start the writer thread."""
+        self._loop = asyncio.get_running_loop()
+        self._engine = _make_engine(self._url, self._synchronous)
+        ready: asyncio.Future[None] = self._loop.create_future()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), name="cxbot-sqlite", daemon=True)
+        self._thread.start()
+        await ready
+
+    async def run(self, job: Job[T]) -> T:
+        if self._loop is None:
+            raise RuntimeError("the store is not started")
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._queue.put(_Pending(job, future))
+        return await future
+
+    async def close(self) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def _serve(self, ready: asyncio.Future[None]) -> None:
+        assert self._engine is not None
+        with self._engine.connect() as conn:
+            try:
+                upgrade(conn)
+                conn.commit()
+            except BaseException as error:  # noqa: BLE001 - handed to the awaiting start()
+                self._settle([(ready, False, error)])
+                return
+            self._settle([(ready, True, None)])
+            while (group := self._next_group()) is not None:
+                self._settle(self._run_group(conn, group))
+
+    def _next_group(self) -> list[_Pending] | None:
+        first = self._queue.get()
+        if first is _STOP:
+            return None
+        group = [first]
+        while len(group) < MAX_GROUP:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                self._queue.put(_STOP)  # finish this group, then stop
+                break
+            group.append(item)
+        return group
+
+    def _run_group(self, conn: Connection, group: list[_Pending]) -> list[tuple[Any, bool, Any]]:
+        try:
+            with conn.begin():
+                values = [pending.job(conn) for pending in group]
+        except Exception as error:
+            if len(group) == 1:
+                return [(group[0].future, False, error)]
+            return [self._run_alone(conn, pending) for pending in group]
+        return [(pending.future, True, value) for pending, value in zip(group, values, strict=True)]
+
+    def _run_alone(self, conn: Connection, pending: _Pending) -> tuple[Any, bool, Any]:
+        try:
+            with conn.begin():
+                return (pending.future, True, pending.job(conn))
+        except Exception as error:
+            return (pending.future, False, error)
+
+    def _settle(self, outcomes: list[tuple[Any, bool, Any]]) -> None:
+        """Hand a whole group's outcomes to the event loop in one wake-up."""
+        assert self._loop is not None
+        # RuntimeError: the loop closed while the job ran, so nobody awaits its outcome
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(_resolve, outcomes)
+
+
+def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in outcomes:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+def _make_engine(url: URL, synchronous: str) -> Engine:
+    engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # sqlite3's own implicit transactions start late; we issue BEGIN IMMEDIATE ourselves so
+        # a job's reads and writes form one transaction (SQLAlchemy's documented pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

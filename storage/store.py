@@ -1,0 +1,73 @@
+"""The async face of storage: `await store.run(job)` runs a synchronous job in one transaction.
+
+A job is a function of a SQLAlchemy `Connection` (normally building a `Repository`), so the
+same code runs on both back ends:
+
+- SQLite: one writer thread owns the connection and commits jobs in groups. A group shares one
+  `BEGIN IMMEDIATE ... COMMIT`; if any job in it fails, the group is rolled back and each job is
+  run again in a transaction of its own, so one bad message never undoes another's answer.
+  Every job is committed before its caller resumes, so a reply is sent only after its answer
+  is durable.
+- PostgreSQL: asyncpg through SQLAlchemy's async engine; `run_sync` runs the job inside the
+  transaction, and the repository's row lock serialises one person's messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import URL, make_url
+
+T = TypeVar("T")
+Job = Callable[[Connection], T]
+
+
+class Store(Protocol):
+    """Runs jobs in transactions; see the module docstring."""
+
+    @property
+    def backend(self) -> str: ...
+
+    async def run(self, job: Job[T]) -> T: ...
+
+    async def close(self) -> None: ...
+
+
+class DatabaseURLError(ValueError):
+    """The database URL is not one cxbot can use."""
+
+
+def normalise_url(url: str) -> URL:
+    """Pick cxbot's driver for a URL: sqlite3 on a writer thread, or asyncpg."""
+    try:
+        parsed = make_url(url)
+    except Exception as error:
+        raise DatabaseURLError(f"CXBOT_DATABASE_URL {url!r} is not a database URL") from error
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+pysqlite")
+    if backend in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise DatabaseURLError(f"CXBOT_DATABASE_URL {url!r}: use sqlite:///path.db or postgresql://user@host/db")
+
+
+async def open_store(url: str, synchronous: str = "NORMAL") -> Store:
+    """Open the store for the URL, with the schema migrated to the latest revision.
+
+    `synchronous` is SQLite's durability setting: NORMAL (WAL: survives a crash of the process)
+    or FULL (also survives power loss).
+    """
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        from storage.sqlite_store import SqliteStore
+
+        sqlite_store = SqliteStore(parsed, synchronous)
+        await sqlite_store.start()
+        return sqlite_store
+    from storage.postgres_store import PostgresStore
+
+    postgres_store = PostgresStore(parsed)
+    await postgres_store.start()
+    return postgres_store
