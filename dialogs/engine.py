@@ -15,10 +15,11 @@ from dialogs.catalogue import Catalogue, catalogue
 from dialogs.commands import needs, parse
 from dialogs.conversation import Context, Conversation
 from dialogs.dialogue import Dialogue
-from dialogs.types import Inbound, Reply
+from dialogs.result_view import stored_chart
+from dialogs.types import Chart, Inbound, Reply
 from frameworks.registry import FrameworkRegistry
 from storage.records import EraseParticipant
-from storage.repository import Repository
+from storage.repository import Repository, mark_inactive, result_by_token
 from storage.store import Store
 
 MAX_TEXT = 4000
@@ -46,7 +47,7 @@ class Engine:
             if seen is not None:
                 return [Reply.from_dict(item) for item in seen]
         command = parse(inbound.text[:MAX_TEXT])
-        repo.load_runs(participant_id, snapshot, needs(command))
+        repo.load_more(participant_id, snapshot, needs(command))
         conv = Conversation(snapshot, inbound, self.context)
         self.dialogue.handle(conv, command)
         repo.apply(participant_id, conv.changes, conv.position())
@@ -59,3 +60,17 @@ class Engine:
                 [reply.to_dict() for reply in conv.replies],
             )
         return conv.replies
+
+    async def chart(self, token: str) -> Chart | None:
+        """The chart of the stored result a token names, or None if there is none."""
+        if not token or len(token) > 64:
+            return None
+        record = await self.store.run(partial(result_by_token, token=token))
+        framework = self.context.frameworks.get(record.framework_id) if record else None
+        if record is None or framework is None:
+            return None
+        return stored_chart(framework, record)
+
+    async def mark_unreachable(self, channel: str, sender: str) -> None:
+        """A channel learnt it can no longer reach this person (for example, they blocked the bot)."""
+        await self.store.run(partial(mark_inactive, channel=channel, external_id=sender))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from dialogs.catalogue import Catalogue
@@ -31,10 +32,28 @@ def dimension_of(framework: Framework, question: Question) -> str:
     return next(d.name for d in framework.dimensions if question in d.questions)
 
 
-def question_reply(
-    cat: Catalogue, framework: Framework, run: int, index: int, answers: Mapping[str, int | None]
-) -> Reply:
-    """One question: progress, the question, each level described, and a button per level."""
+@dataclass(frozen=True, slots=True)
+class _QuestionPage:
+    """The parts of a question message that are the same for everyone."""
+
+    title: str
+    body: str
+    choices: tuple[tuple[str, int], ...]
+    navigation: tuple[Button, ...]
+
+
+_pages: dict[tuple[int, str, str, int], _QuestionPage] = {}
+
+
+def _question_page(cat: Catalogue, framework: Framework, index: int) -> _QuestionPage:
+    key = (id(cat), framework.id, framework.version, index)
+    page = _pages.get(key)
+    if page is None:
+        page = _pages[key] = _build_question_page(cat, framework, index)
+    return page
+
+
+def _build_question_page(cat: Catalogue, framework: Framework, index: int) -> _QuestionPage:
     question = framework.questions[index]
     lines = [question.text, ""]
     lines += [
@@ -47,31 +66,42 @@ def question_reply(
         for level in question.levels
     ]
     lines += ["", cat.text("how_to_answer", low=framework.scale_values[0], high=framework.scale_values[-1])]
-    if question.id in answers:
-        value = answers[question.id]
-        lines.append(
-            cat.text("current_skipped")
-            if value is None
-            else cat.text("current_answer", answer=answer_text(cat, framework, question, value))
-        )
-    buttons = [
-        Button(answer_text(cat, framework, question, level.value), answer_payload(run, index, level.value))
-        for level in question.levels
-    ]
-    buttons += [
-        Button(cat.text("button_back"), "/back", ButtonRole.NAVIGATION),
-        Button(cat.text("button_skip"), "/skip", ButtonRole.NAVIGATION),
-    ]
     title = cat.text(
         "progress",
         number=index + 1,
         count=len(framework.questions),
         dimension=dimension_of(framework, question),
     )
+    choices = tuple(
+        (answer_text(cat, framework, question, level.value), level.value) for level in question.levels
+    )
+    navigation = (
+        Button(cat.text("button_back"), "/back", ButtonRole.NAVIGATION),
+        Button(cat.text("button_skip"), "/skip", ButtonRole.NAVIGATION),
+    )
+    return _QuestionPage(title, "\n".join(lines), choices, navigation)
+
+
+def question_reply(
+    cat: Catalogue, framework: Framework, run: int, index: int, answers: Mapping[str, int | None]
+) -> Reply:
+    """One question: progress, the question, each level described, and a button per level."""
+    page = _question_page(cat, framework, index)
+    question = framework.questions[index]
+    text = page.body
+    if question.id in answers:
+        value = answers[question.id]
+        current = (
+            cat.text("current_skipped")
+            if value is None
+            else cat.text("current_answer", answer=answer_text(cat, framework, question, value))
+        )
+        text = f"{text}\n{current}"
+    buttons = tuple(Button(title, answer_payload(run, index, value)) for title, value in page.choices)
     return Reply(
-        text="\n".join(lines),
-        title=title,
-        buttons=tuple(buttons),
+        text=text,
+        title=page.title,
+        buttons=buttons + page.navigation,
         kind=ReplyKind.QUESTION,
         question=QuestionRef(run, index),
     )

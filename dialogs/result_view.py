@@ -8,7 +8,9 @@ from decimal import Decimal
 from dialogs.catalogue import Catalogue
 from dialogs.render import answer_text, format_score, split_lines, text_bar
 from dialogs.types import Band, Chart, Link, Reply, ReplyKind
+from frameworks.schema import Framework
 from frameworks.scoring import Result
+from storage.records import ResultRecord
 
 
 def result_replies(cat: Catalogue, result: Result, chart_token: str, note: str | None = None) -> list[Reply]:
@@ -57,12 +59,22 @@ def summary_reply(cat: Catalogue, result: Result, chart_token: str, note: str | 
 
 
 def chart(result: Result, token: str) -> Chart:
-    framework = result.framework
+    scores = tuple(None if d.score is None else float(d.score) for d in result.dimensions)
+    return _chart(result.framework, token, scores)
+
+
+def stored_chart(framework: Framework, record: ResultRecord) -> Chart:
+    """The chart of a stored result (dimension scores are kept in tenths)."""
+    tenths = [record.dimension_tenths.get(d.id) for d in framework.dimensions]
+    return _chart(framework, record.chart_token, tuple(None if t is None else t / 10 for t in tenths))
+
+
+def _chart(framework: Framework, token: str, scores: tuple[float | None, ...]) -> Chart:
     return Chart(
         token=token,
         title=framework.short_title or framework.title,
-        labels=tuple(d.dimension.name for d in result.dimensions),
-        scores=tuple(None if d.score is None else float(d.score) for d in result.dimensions),
+        labels=tuple(d.name for d in framework.dimensions),
+        scores=scores,
         bands=tuple(Band(s.name, float(s.min_score), float(s.max_score)) for s in framework.stages),
         scale_min=float(framework.scale_values[0]),
         scale_max=float(framework.scale_values[-1]),

@@ -7,6 +7,7 @@ count of them built in, so a 4-level framework or one with 7 dimensions needs no
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from decimal import Decimal
 from typing import Annotated, Self
 
@@ -147,11 +148,12 @@ class Framework(Strict):
             _check_dimension(self, dimension)
         return self
 
-    @property
+    # cached: the engine reads these on every message
+    @cached_property
     def questions(self) -> tuple[Question, ...]:
         return tuple(q for d in self.dimensions for q in d.questions)
 
-    @property
+    @cached_property
     def scale_values(self) -> tuple[int, ...]:
         return tuple(p.value for p in self.scale)
 

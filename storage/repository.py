@@ -1,8 +1,8 @@
 """The repository the engine's step runs against: synchronous Core statements on one connection.
 
-It runs inside a transaction that a runner opened (see `storage.runners`), so the load, the
-step and the save of one message are atomic. On PostgreSQL the participant row is locked
-first, which serialises one person's messages across connections and processes.
+It runs inside a transaction that a store opened (see `storage.store`), so the load, the step
+and the save of one message are atomic. On PostgreSQL the participant row is locked first,
+which serialises one person's messages across connections and processes.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 
+from storage import statements as sql
 from storage.records import (
     AbandonRun,
     Change,
@@ -27,25 +27,10 @@ from storage.records import (
     SaveAnswer,
     Snapshot,
 )
-from storage.tables import answers, participants, processed_messages, results, runs
 
 OPEN = "open"
 FINISHED = "finished"
 ABANDONED = "abandoned"
-
-_run_count = (
-    select(func.coalesce(func.max(runs.c.number), 0))
-    .where(runs.c.participant_id == participants.c.id)
-    .scalar_subquery()
-)
-_participant_by_key = select(
-    participants.c.id,
-    participants.c.state,
-    participants.c.active_run,
-    participants.c.created_at,
-    participants.c.display_name,
-    _run_count.label("run_count"),
-)
 
 
 def utc(moment: datetime) -> datetime:
@@ -59,115 +44,84 @@ class Repository:
     def __init__(self, conn: Connection, now: datetime | None = None) -> None:
         self.conn = conn
         self.now = now or datetime.now(UTC)
+        self.dialect = conn.dialect.name
         self._run_ids: dict[int, int] = {}
-        self._is_postgres = conn.dialect.name == "postgresql"
-
-    def _insert(self, table: Any) -> Any:
-        return (postgresql.insert if self._is_postgres else sqlite.insert)(table)
+        self._cursors: dict[int, int] = {}
+        """Each loaded run's cursor as stored, so an unchanged one is not written again."""
+        self._loaded: tuple[str, int | None] | None = None
 
     def participant(self, channel: str, external_id: str, display_name: str | None) -> tuple[int, Snapshot]:
-        """Find or create the participant, lock their row, and load their open runs."""
-        row = self._lock(channel, external_id)
-        if row is None:
+        """Find or create the participant, lock their row (PostgreSQL), and load their open runs."""
+        key = {"channel": channel, "sender": external_id}
+        rows = self.conn.execute(sql.PARTICIPANT[self.dialect], key).all()
+        if not rows:
             self.conn.execute(
-                self._insert(participants)
-                .values(
-                    channel=channel,
-                    external_id=external_id,
-                    display_name=display_name,
-                    state="idle",
-                    created_at=self.now,
-                    last_seen_at=self.now,
-                )
-                .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+                sql.INSERT_PARTICIPANT[self.dialect],
+                {**key, "display_name": display_name, "now": self.now},
             )
-            row = self._lock(channel, external_id)
-            assert row is not None  # just inserted, or inserted concurrently and now locked
+            rows = self.conn.execute(sql.PARTICIPANT[self.dialect], key).all()
+        first = rows[0]
         snapshot = Snapshot(
-            state=row.state,
-            active_run=row.active_run,
-            run_count=row.run_count,
-            created_at=utc(row.created_at),
-            display_name=row.display_name,
+            state=first.state,
+            active_run=first.active_run,
+            run_count=first.run_count,
+            created_at=utc(first.created_at),
+            display_name=first.display_name,
             exists=True,
         )
-        return row.id, snapshot
+        self._loaded = (first.state, first.active_run)
+        self._add_runs(snapshot, (row for row in rows if row.run_id is not None))
+        return first.id, snapshot
 
-    def _lock(self, channel: str, external_id: str) -> Any:
-        query = _participant_by_key.where(
-            participants.c.channel == channel, participants.c.external_id == external_id
-        )
-        if self._is_postgres:
-            query = query.with_for_update(of=participants)
-        return self.conn.execute(query).first()
+    def load_more(self, participant_id: int, snapshot: Snapshot, needs: Iterable[str]) -> None:
+        """Add what a command needs beyond the open runs: every run, or the latest result."""
+        wanted = set(needs)
+        if Needs.HISTORY in wanted:
+            self._add_runs(snapshot, self.conn.execute(sql.ALL_RUNS, {"participant": participant_id}))
+        if not wanted & {Needs.HISTORY, Needs.LATEST_RESULT}:
+            return
+        rows = self.conn.execute(sql.RESULTS, {"participant": participant_id}).all()
+        if Needs.HISTORY not in wanted:
+            rows = rows[:1]
+        snapshot.results = [_result_record(row) for row in reversed(rows)]
+        snapshot.latest_result = snapshot.results[-1] if snapshot.results else None
+        latest = snapshot.latest_result
+        if latest and latest.run_number not in snapshot.runs:
+            params = {"participant": participant_id, "number": latest.run_number}
+            self._add_runs(snapshot, self.conn.execute(sql.ONE_RUN, params))
 
-    def load_runs(self, participant_id: int, snapshot: Snapshot, needs: Iterable[str]) -> None:
-        """Fill the snapshot's runs (open ones, or all for history) and results as needed."""
-        needs = set(needs)
-        condition = runs.c.participant_id == participant_id
-        if Needs.HISTORY not in needs:
-            condition = and_(condition, runs.c.status == OPEN)
-        query = (
-            select(runs, answers.c.question_id, answers.c.value)
-            .outerjoin(answers, answers.c.run_id == runs.c.id)
-            .where(condition)
-            .order_by(runs.c.number, answers.c.id)
-        )
-        for row in self.conn.execute(query):
+    def _add_runs(self, snapshot: Snapshot, rows: Iterable[Any]) -> None:
+        for row in rows:
             record = snapshot.runs.get(row.number)
             if record is None:
                 record = snapshot.runs[row.number] = _run_record(row)
-                self._run_ids[row.number] = row.id
-            if row.question_id is not None:
+                self._run_ids[row.number] = row.run_id
+                self._cursors[row.number] = row.cursor
+            if row.question_id is not None and row.question_id not in record.answers:
                 record.answers[row.question_id] = row.value
-        if needs & {Needs.HISTORY, Needs.LATEST_RESULT}:
-            snapshot.results = self._results(participant_id, latest_only=Needs.HISTORY not in needs)
-            snapshot.latest_result = snapshot.results[-1] if snapshot.results else None
-            if snapshot.latest_result:
-                self._load_run(participant_id, snapshot, snapshot.latest_result.run_number)
-
-    def _load_run(self, participant_id: int, snapshot: Snapshot, number: int) -> None:
-        if number in snapshot.runs:
-            return
-        query = (
-            select(runs, answers.c.question_id, answers.c.value)
-            .outerjoin(answers, answers.c.run_id == runs.c.id)
-            .where(runs.c.participant_id == participant_id, runs.c.number == number)
-        )
-        for row in self.conn.execute(query):
-            record = snapshot.runs.setdefault(row.number, _run_record(row))
-            self._run_ids[row.number] = row.id
-            if row.question_id is not None:
-                record.answers[row.question_id] = row.value
-
-    def _results(self, participant_id: int, latest_only: bool) -> list[ResultRecord]:
-        query = (
-            select(results, runs.c.number)
-            .join(runs, runs.c.id == results.c.run_id)
-            .where(runs.c.participant_id == participant_id)
-            .order_by(results.c.created_at.desc(), runs.c.number.desc())
-        )
-        if latest_only:
-            query = query.limit(1)
-        return [_result_record(row) for row in reversed(self.conn.execute(query).all())]
 
     def apply(self, participant_id: int, changes: Sequence[Change], position: Position) -> None:
-        """Store what the step decided, then where the conversation now stands."""
+        """Store what the step decided, then where the conversation now stands.
+
+        Rows that did not change are not written: most answers touch only the answer and the
+        run's cursor.
+        """
         for change in changes:
             if isinstance(change, EraseParticipant):
-                self.conn.execute(delete(participants).where(participants.c.id == participant_id))
+                self.conn.execute(sql.DELETE_PARTICIPANT, {"participant": participant_id})
                 return
             self._apply_one(participant_id, change)
         active_id = self._run_ids.get(position.active_run) if position.active_run else None
-        if active_id is not None:
-            self.conn.execute(update(runs).where(runs.c.id == active_id).values(cursor=position.cursor))
-        self.conn.execute(
-            update(participants)
-            .where(participants.c.id == participant_id)
-            .values(
-                state=position.state, active_run=position.active_run, last_seen_at=self.now, inactive=False
-            )
-        )
+        if active_id is not None and self._cursors.get(position.active_run or 0) != position.cursor:
+            self.conn.execute(sql.SET_CURSOR, {"run_id": active_id, "cursor": position.cursor})
+        if self._loaded != (position.state, position.active_run):
+            params = {
+                "participant": participant_id,
+                "state": position.state,
+                "active_run": position.active_run,
+                "now": self.now,
+            }
+            self.conn.execute(sql.SET_POSITION, params)
 
     def _apply_one(self, participant_id: int, change: Change) -> None:
         if isinstance(change, SaveAnswer):
@@ -180,83 +134,59 @@ class Repository:
             self._close_run(change.run, ABANDONED)
 
     def _open_run(self, participant_id: int, change: OpenRun) -> None:
-        inserted = self.conn.execute(
-            runs.insert()
-            .values(
-                participant_id=participant_id,
-                number=change.number,
-                framework_id=change.framework_id,
-                framework_version=change.framework_version,
-                status=OPEN,
-                cursor=0,
-                started_at=self.now,
-            )
-            .returning(runs.c.id)
-        )
-        self._run_ids[change.number] = inserted.scalar_one()
+        params = {
+            "participant": participant_id,
+            "number": change.number,
+            "framework_id": change.framework_id,
+            "framework_version": change.framework_version,
+            "now": self.now,
+        }
+        self._run_ids[change.number] = self.conn.execute(sql.INSERT_RUN, params).scalar_one()
+        self._cursors[change.number] = 0
 
     def _save_answer(self, change: SaveAnswer) -> None:
-        run_id = self._run_ids[change.run]
-        version = select(runs.c.framework_version).where(runs.c.id == run_id).scalar_subquery()
-        statement = self._insert(answers).values(
-            run_id=run_id,
-            question_id=change.question_id,
-            dimension_id=change.dimension_id,
-            framework_version=version,
-            value=change.value,
-            answered_at=self.now,
-        )
-        self.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["run_id", "question_id"],
-                set_={"value": statement.excluded.value, "answered_at": statement.excluded.answered_at},
-            )
-        )
+        params = {
+            "run_id": self._run_ids[change.run],
+            "question_id": change.question_id,
+            "dimension_id": change.dimension_id,
+            "value": change.value,
+            "now": self.now,
+        }
+        self.conn.execute(sql.UPSERT_ANSWER[self.dialect], params)
 
     def _finish_run(self, change: FinishRun) -> None:
         run_id = self._close_run(change.run, FINISHED)
-        row = self.conn.execute(
-            select(runs.c.framework_id, runs.c.framework_version).where(runs.c.id == run_id)
-        ).one()
-        self.conn.execute(
-            results.insert().values(
-                run_id=run_id,
-                framework_id=row.framework_id,
-                framework_version=row.framework_version,
-                score_tenths=change.score_tenths,
-                stage_id=change.stage_id,
-                dimension_tenths=change.dimension_tenths,
-                chart_token=change.chart_token,
-                created_at=self.now,
-            )
-        )
+        params = {
+            "run_id": run_id,
+            "score_tenths": change.score_tenths,
+            "stage_id": change.stage_id,
+            "dimension_tenths": change.dimension_tenths,
+            "chart_token": change.chart_token,
+            "now": self.now,
+        }
+        self.conn.execute(sql.INSERT_RESULT, params)
 
     def _close_run(self, number: int, status: str) -> int:
         run_id = self._run_ids[number]
-        self.conn.execute(update(runs).where(runs.c.id == run_id).values(status=status, finished_at=self.now))
+        self.conn.execute(sql.CLOSE_RUN, {"run_id": run_id, "status": status, "now": self.now})
         return run_id
 
     def remembered_replies(self, channel: str, message_id: str) -> list[dict[str, Any]] | None:
         """The replies already given to this delivery, if it was processed before."""
-        row = self.conn.execute(
-            select(processed_messages.c.replies).where(
-                processed_messages.c.channel == channel, processed_messages.c.message_id == message_id
-            )
-        ).first()
+        row = self.conn.execute(sql.REMEMBERED, {"channel": channel, "message_id": message_id}).first()
         return None if row is None else list(row.replies)
 
     def remember_replies(
         self, channel: str, message_id: str, participant_id: int | None, replies: list[dict[str, Any]]
     ) -> None:
-        self.conn.execute(
-            processed_messages.insert().values(
-                channel=channel,
-                message_id=message_id,
-                participant_id=participant_id,
-                replies=replies,
-                created_at=self.now,
-            )
-        )
+        params = {
+            "channel": channel,
+            "message_id": message_id,
+            "participant": participant_id,
+            "replies": replies,
+            "now": self.now,
+        }
+        self.conn.execute(sql.REMEMBER, params)
 
 
 def _run_record(row: Any) -> RunRecord:
@@ -287,18 +217,10 @@ def _result_record(row: Any) -> ResultRecord:
 
 def result_by_token(conn: Connection, token: str) -> ResultRecord | None:
     """The stored result a chart token names (for serving the chart by URL)."""
-    row = conn.execute(
-        select(results, runs.c.number)
-        .join(runs, runs.c.id == results.c.run_id)
-        .where(results.c.chart_token == token)
-    ).first()
+    row = conn.execute(sql.RESULT_BY_TOKEN, {"token": token}).first()
     return None if row is None else _result_record(row)
 
 
 def mark_inactive(conn: Connection, channel: str, external_id: str) -> None:
     """A channel learnt the person cannot be reached (for example they blocked the bot)."""
-    conn.execute(
-        update(participants)
-        .where(participants.c.channel == channel, participants.c.external_id == external_id)
-        .values(inactive=True)
-    )
+    conn.execute(sql.MARK_INACTIVE, {"channel": channel, "sender": external_id})

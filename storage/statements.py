@@ -1,0 +1,177 @@
+"""Every statement the repository runs, built once with bind parameters.
+
+Building a statement per message cost more than running it: SQLAlchemy memoises the cache key
+of a statement object, so reusing one skips that work. Where SQLite and PostgreSQL differ
+(row locks, upserts) there is one statement per dialect name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.tables import answers, participants, processed_messages, results, runs
+
+_counted = runs.alias("counted")
+_run_count = (
+    select(func.coalesce(func.max(_counted.c.number), 0))
+    .where(_counted.c.participant_id == participants.c.id)
+    .correlate(participants)
+    .scalar_subquery()
+)
+_participant = (
+    select(
+        participants.c.id,
+        participants.c.state,
+        participants.c.active_run,
+        participants.c.created_at,
+        participants.c.display_name,
+        _run_count.label("run_count"),
+        runs.c.id.label("run_id"),
+        runs.c.number,
+        runs.c.framework_id,
+        runs.c.framework_version,
+        runs.c.status,
+        runs.c.cursor,
+        runs.c.started_at,
+        runs.c.finished_at,
+        runs.c.campaign_id,
+        answers.c.question_id,
+        answers.c.value,
+    )
+    .select_from(participants)
+    .outerjoin(runs, (runs.c.participant_id == participants.c.id) & (runs.c.status == "open"))
+    .outerjoin(answers, answers.c.run_id == runs.c.id)
+    .where(participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender"))
+    .order_by(runs.c.number, answers.c.id)
+)
+PARTICIPANT = {"sqlite": _participant, "postgresql": _participant.with_for_update(of=participants)}
+"""The participant with their open runs and answers, in one round trip (locked on PostgreSQL)."""
+
+
+def _insert_participant(insert: Any) -> Any:
+    return (
+        insert(participants)
+        .values(
+            channel=bindparam("channel"),
+            external_id=bindparam("sender"),
+            display_name=bindparam("display_name"),
+            state="idle",
+            created_at=bindparam("now"),
+            last_seen_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    )
+
+
+INSERT_PARTICIPANT = {
+    "sqlite": _insert_participant(sqlite.insert),
+    "postgresql": _insert_participant(postgresql.insert),
+}
+DELETE_PARTICIPANT = delete(participants).where(participants.c.id == bindparam("participant"))
+SET_POSITION = (
+    update(participants)
+    .where(participants.c.id == bindparam("participant"))
+    .values(state=bindparam("state"), active_run=bindparam("active_run"), last_seen_at=bindparam("now"))
+)
+MARK_INACTIVE = (
+    update(participants)
+    .where(participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender"))
+    .values(inactive=True)
+)
+
+ALL_RUNS = (
+    select(runs, runs.c.id.label("run_id"), answers.c.question_id, answers.c.value)
+    .outerjoin(answers, answers.c.run_id == runs.c.id)
+    .where(runs.c.participant_id == bindparam("participant"))
+    .order_by(runs.c.number, answers.c.id)
+)
+ONE_RUN = ALL_RUNS.where(runs.c.number == bindparam("number"))
+INSERT_RUN = (
+    runs.insert()
+    .values(
+        participant_id=bindparam("participant"),
+        number=bindparam("number"),
+        framework_id=bindparam("framework_id"),
+        framework_version=bindparam("framework_version"),
+        status="open",
+        cursor=0,
+        started_at=bindparam("now"),
+    )
+    .returning(runs.c.id)
+)
+SET_CURSOR = update(runs).where(runs.c.id == bindparam("run_id")).values(cursor=bindparam("cursor"))
+CLOSE_RUN = (
+    update(runs)
+    .where(runs.c.id == bindparam("run_id"))
+    .values(status=bindparam("status"), finished_at=bindparam("now"))
+)
+
+_run_version = select(runs.c.framework_version).where(runs.c.id == bindparam("run_id")).scalar_subquery()
+
+
+def _upsert_answer(insert: Any) -> Any:
+    statement = insert(answers).values(
+        run_id=bindparam("run_id"),
+        question_id=bindparam("question_id"),
+        dimension_id=bindparam("dimension_id"),
+        framework_version=_run_version,
+        value=bindparam("value"),
+        answered_at=bindparam("now"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["run_id", "question_id"],
+        set_={"value": statement.excluded.value, "answered_at": statement.excluded.answered_at},
+    )
+
+
+UPSERT_ANSWER = {"sqlite": _upsert_answer(sqlite.insert), "postgresql": _upsert_answer(postgresql.insert)}
+
+_run_of_result = select(runs.c.framework_id, runs.c.framework_version).where(runs.c.id == bindparam("run_id"))
+INSERT_RESULT = results.insert().from_select(
+    [
+        "run_id",
+        "framework_id",
+        "framework_version",
+        "score_tenths",
+        "stage_id",
+        "dimension_tenths",
+        "chart_token",
+        "created_at",
+    ],
+    select(
+        runs.c.id,
+        runs.c.framework_id,
+        runs.c.framework_version,
+        bindparam("score_tenths"),
+        bindparam("stage_id"),
+        bindparam("dimension_tenths", type_=results.c.dimension_tenths.type),
+        bindparam("chart_token"),
+        bindparam("now", type_=results.c.created_at.type),
+    ).where(runs.c.id == bindparam("run_id")),
+)
+RESULTS = (
+    select(results, runs.c.number)
+    .join(runs, runs.c.id == results.c.run_id)
+    .where(runs.c.participant_id == bindparam("participant"))
+    .order_by(results.c.created_at.desc(), runs.c.number.desc())
+)
+RESULT_BY_TOKEN = (
+    select(results, runs.c.number)
+    .join(runs, runs.c.id == results.c.run_id)
+    .where(results.c.chart_token == bindparam("token"))
+)
+
+REMEMBERED = select(processed_messages.c.replies).where(
+    processed_messages.c.channel == bindparam("channel"),
+    processed_messages.c.message_id == bindparam("message_id"),
+)
+REMEMBER = processed_messages.insert().values(
+    channel=bindparam("channel"),
+    message_id=bindparam("message_id"),
+    participant_id=bindparam("participant"),
+    replies=bindparam("replies", type_=processed_messages.c.replies.type),
+    created_at=bindparam("now"),
+)
