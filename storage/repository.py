@@ -51,15 +51,18 @@ class Repository:
         self._loaded: tuple[str, int | None] | None = None
 
     def participant(self, channel: str, external_id: str, display_name: str | None) -> tuple[int, Snapshot]:
-        """Find or create the participant, lock their row (PostgreSQL), and load their open runs."""
+        """Find or create the participant, lock their row (PostgreSQL), and load their open runs.
+
+        SQLite needs no lock: its one writer thread runs messages one at a time.
+        """
         key = {"channel": channel, "sender": external_id}
-        rows = self.conn.execute(sql.PARTICIPANT[self.dialect], key).all()
+        if self.dialect == "postgresql" and self.conn.execute(sql.LOCK_PARTICIPANT, key).first() is None:
+            self._insert_participant(key, display_name)
+            self.conn.execute(sql.LOCK_PARTICIPANT, key)
+        rows = self.conn.execute(sql.PARTICIPANT, key).all()
         if not rows:
-            self.conn.execute(
-                sql.INSERT_PARTICIPANT[self.dialect],
-                {**key, "display_name": display_name, "now": self.now},
-            )
-            rows = self.conn.execute(sql.PARTICIPANT[self.dialect], key).all()
+            self._insert_participant(key, display_name)
+            rows = self.conn.execute(sql.PARTICIPANT, key).all()
         first = rows[0]
         snapshot = Snapshot(
             state=first.state,
@@ -72,6 +75,10 @@ class Repository:
         self._loaded = (first.state, first.active_run)
         self._add_runs(snapshot, (row for row in rows if row.run_id is not None))
         return first.id, snapshot
+
+    def _insert_participant(self, key: dict[str, str], display_name: str | None) -> None:
+        params = {**key, "display_name": display_name, "now": self.now}
+        self.conn.execute(sql.INSERT_PARTICIPANT[self.dialect], params)
 
     def load_more(self, participant_id: int, snapshot: Snapshot, needs: Iterable[str]) -> None:
         """Add what a command needs beyond the open runs: every run, or the latest result."""

@@ -47,8 +47,17 @@ _participant = (
     .where(participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender"))
     .order_by(runs.c.number, answers.c.id)
 )
-PARTICIPANT = {"sqlite": _participant, "postgresql": _participant.with_for_update(of=participants)}
-"""The participant with their open runs and answers, in one round trip (locked on PostgreSQL)."""
+PARTICIPANT = _participant
+"""The participant with their open runs and answers, in one round trip."""
+LOCK_PARTICIPANT = (
+    select(participants.c.id)
+    .where(participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender"))
+    .with_for_update()
+)
+"""PostgreSQL: taken before reading, so the read sees what the previous holder committed.
+
+(Locking inside the joined read would not do: under READ COMMITTED a statement that waited for
+a row lock re-reads only the locked row, not the rows joined to it.)"""
 
 
 def _insert_participant(insert: Any) -> Any:

@@ -1,0 +1,283 @@
+"""Every command and bad input, through the engine on a real SQLite store."""
+
+from __future__ import annotations
+
+from dialogs.types import ReplyKind
+from tests.chat import Chat
+
+CX_QUESTIONS = 11
+
+
+async def answer_all(chat: Chat, value: str = "3", count: int = CX_QUESTIONS) -> None:
+    for _ in range(count):
+        await chat.say(value)
+
+
+async def test_start_offers_the_frameworks(chat: Chat) -> None:
+    replies = await chat.say("/start")
+    payloads = [b.payload for r in replies for b in r.buttons]
+    assert "/start cx-maturity" in payloads
+    assert "/start pulse-test" in payloads
+
+
+async def test_start_framework_asks_question_one_with_progress_and_levels(chat: Chat) -> None:
+    replies = await chat.say("/start cx-maturity")
+    question = replies[-1]
+    assert question.kind is ReplyKind.QUESTION
+    assert question.title == "Question 1 of 11 - Organizational self-awareness"
+    assert "1 - Passive:" in question.text
+    assert "5 - Empathetic:" in question.text
+    titles = [b.title for b in question.buttons]
+    assert titles[:5] == [
+        "1 - Passive",
+        "2 - Impersonal",
+        "3 - Targeted",
+        "4 - Personalized",
+        "5 - Empathetic",
+    ]
+    assert titles[5:] == ["Back", "Skip"]
+
+
+async def test_answer_by_number_label_title_and_payload(chat: Chat) -> None:
+    first = await chat.say("/start cx-maturity")
+    payload = first[-1].buttons[3].payload  # 4 - Personalized on question 1
+    replies = await chat.say(payload)
+    assert replies[0].kind is ReplyKind.ANSWERED
+    assert replies[0].text.endswith("4 - Personalized")
+    assert replies[-1].title is not None
+    assert replies[-1].title.startswith("Question 2 of 11")
+    assert (await chat.say("targeted"))[0].text.endswith("3 - Targeted")
+    assert (await chat.say("2 - Impersonal"))[0].text.endswith("2 - Impersonal")
+    assert (await chat.say(" 5 "))[0].text.endswith("5 - Empathetic")
+
+
+async def test_bad_input_reprompts_and_loses_nothing(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await chat.say("2")
+    for bad in ["7", "0", "hello", "3.5", "-1", "x" * 5000, "", "👍", "<b>4</b>"]:
+        replies = await chat.say(bad)
+        assert replies[0].kind is ReplyKind.NOTICE, bad
+        assert "number from 1 to 5" in replies[0].text
+        assert replies[-1].title is not None
+        assert replies[-1].title.startswith("Question 2 of 11")
+    review = await chat.text("/review")
+    assert "1. Leadership and culture: 2 - Impersonal" in review
+
+
+async def test_back_shows_the_answer_given_and_first_question_has_no_back(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    nothing = await chat.say("/back")
+    assert "nothing to go back to" in nothing[0].text
+    await chat.say("4")
+    back = await chat.say("/back")
+    assert back[-1].title is not None
+    assert back[-1].title.startswith("Question 1 of 11")
+    assert "Your answer so far: 4 - Personalized." in back[-1].text
+    await chat.say("2")  # changes the answer and moves on
+    review = await chat.text("/review")
+    assert "1. Leadership and culture: 2 - Impersonal" in review
+
+
+async def test_skip_is_recorded_and_listed_in_the_result(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    skipped = await chat.say("/skip")
+    assert skipped[0].text.endswith("skipped")
+    await answer_all(chat, "3", CX_QUESTIONS - 1)
+    result = await chat.text("/submit")
+    assert "Skipped: Leadership and culture." in result
+
+
+async def test_review_after_last_question_waits_for_submit(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "3", CX_QUESTIONS - 1)
+    replies = await chat.say("4")
+    assert replies[-1].kind is ReplyKind.REVIEW
+    assert "Send /submit to see your result" in replies[-1].text
+    again = await chat.say("3")
+    assert again[0].kind is ReplyKind.NOTICE  # typed numbers do not silently change answers here
+
+
+async def test_review_change_returns_to_the_review(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await answer_all(chat)
+    change = await chat.say("/change 4")
+    assert change[-1].title is not None
+    assert change[-1].title.startswith("Question 4 of 11")
+    back_to_review = await chat.say("1")
+    assert back_to_review[-1].kind is ReplyKind.REVIEW
+    assert "4. Collaboration with other departments and agencies: 1 - Passive" in back_to_review[-1].text
+    stale = await chat.say("/change 99")
+    assert "earlier question" in stale[0].text
+
+
+async def test_submit_shows_a_readable_result(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "3")
+    replies = await chat.say("/submit")
+    assert replies[0].title == "Your CX maturity stage: Targeted (3.0 of 5)"
+    assert "Organizational self-awareness: " in replies[0].text
+    assert "3.0 Targeted" in replies[0].text
+    assert replies[0].chart is not None
+    assert replies[0].chart.scores == (3.0, 3.0, 3.0, 3.0)
+    titles = [r.title or "" for r in replies]
+    assert "What would move you up" in titles
+    assert any(t.startswith("Recommendations") for t in titles)
+    assert any(link.url.startswith("https://") for r in replies for link in r.links)
+    assert all(len(r.text) <= 3500 for r in replies)
+
+
+async def test_results_shows_the_latest_result_again(chat: Chat) -> None:
+    assert "no results yet" in await chat.text("/results")
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "2")
+    submitted = await chat.say("/submit")
+    again = await chat.say("/results")
+    assert again[0].title == submitted[0].title == "Your CX maturity stage: Impersonal (2.0 of 5)"
+    assert again[0].chart is not None
+    assert submitted[0].chart is not None
+    assert again[0].chart.token == submitted[0].chart.token
+
+
+async def test_submit_needs_an_answer(chat: Chat) -> None:
+    assert "no assessment in progress" in await chat.text("/submit")
+    await chat.say("/start cx-maturity")
+    await chat.say("/skip")
+    assert "at least one question" in await chat.text("/submit")
+
+
+async def test_start_resumes_the_open_run(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "3", 4)
+    for command in ("/start", "/start cx-maturity"):
+        replies = await chat.say(command)
+        assert "Welcome back" in replies[0].text
+        assert replies[-1].title is not None
+        assert replies[-1].title.startswith("Question 5 of 11")
+
+
+async def test_several_runs_and_frameworks(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "2", 3)
+    pulse = await chat.say("/start pulse-test")
+    assert pulse[-1].title == "Question 1 of 3 - People"
+    assert [b.title for b in pulse[-1].buttons][:4] == [
+        "1 - Developing",
+        "2 - Practicing",
+        "3 - Optimizing",
+        "4 - Leading",
+    ]
+    await chat.say("4")
+    await chat.say("4")
+    done = await chat.say("3")  # review is off for this framework: the last answer submits
+    assert any(r.title == "Your team pulse stage: High (3.7 of 4)" for r in done)
+    back = await chat.say("/start cx-maturity")
+    assert back[-1].title is not None
+    assert back[-1].title.startswith("Question 4 of 11")
+    await answer_all(chat, "2", 8)
+    await chat.say("/submit")
+    await chat.say("/start cx-maturity")  # a second attempt starts at question 1
+    assert "Attempt 3" in await chat.text("/mydata")
+
+
+async def test_unknown_framework_and_command(chat: Chat) -> None:
+    unknown = await chat.text("/start no-such-thing")
+    assert 'don\'t know an assessment called "no-such-thing"' in unknown
+    assert "/start cx-maturity" in unknown
+    assert "/help" in await chat.text("/frobnicate")
+
+
+async def test_help_lists_every_command(chat: Chat) -> None:
+    text = await chat.text("/help")
+    for command in (
+        "/start",
+        "/back",
+        "/skip",
+        "/review",
+        "/submit",
+        "/results",
+        "/restart",
+        "/mydata",
+        "/deletemydata",
+    ):
+        assert command in text
+
+
+async def test_restart_after_confirmation(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "4", 3)
+    confirm = await chat.say("/restart")
+    assert confirm[0].kind is ReplyKind.CONFIRM
+    assert "3 answer(s)" in confirm[0].text
+    assert "yes or no" in await chat.text("maybe")
+    cancelled = await chat.say("no")
+    assert cancelled[0].text == "OK, nothing changed."
+    assert cancelled[-1].title is not None
+    assert cancelled[-1].title.startswith("Question 4 of 11")
+    await chat.say("/restart")
+    restarted = await chat.say(confirm[0].buttons[0].payload)
+    assert restarted[-1].title is not None
+    assert restarted[-1].title.startswith("Question 1 of 11")
+    assert "Your answer so far" not in restarted[-1].text
+    data = await chat.text("/mydata")
+    assert "Attempt 1" in data
+    assert "set aside" in data
+    assert "Attempt 2" in data
+
+
+async def test_mydata_and_deletemydata(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "5")
+    await chat.say("/submit")
+    data = await chat.text("/mydata")
+    assert chat.sender in data
+    assert "Leadership and culture: 5 - Empathetic" in data
+    assert "Result: Empathetic (5.0)" in data
+    confirm = await chat.say("/deletemydata")
+    assert confirm[0].kind is ReplyKind.CONFIRM
+    assert "nothing changed" in await chat.text("/no")
+    assert "Leadership and culture" in await chat.text("/mydata")
+    await chat.say("/deletemydata")
+    assert "erased" in await chat.text("yes")
+    after = await chat.text("/mydata")
+    assert "Leadership and culture" not in after
+    assert "no results yet" in await chat.text("/results")
+
+
+async def test_stale_and_tampered_buttons_change_nothing(chat: Chat) -> None:
+    start = await chat.say("/start cx-maturity")
+    old_payload = start[-1].buttons[0].payload  # question 1, level 1
+    await chat.say("3")
+    for payload in [
+        old_payload,
+        "/answer 99 2 3",
+        "/answer 1 2 9",
+        "/answer x y z",
+        "/answer 1 2",
+        "/yes delete",
+    ]:
+        replies = await chat.say(payload)
+        assert "earlier question" in replies[0].text, payload
+    review = await chat.text("/review")
+    assert "1. Leadership and culture: 3 - Targeted" in review
+    assert "2. Road map and budget allocation: not answered yet" in review
+
+
+async def test_repeated_message_id_is_applied_once(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    first = await chat.say("4", message_id="m-1")
+    again = await chat.say("4", message_id="m-1")
+    assert again == first
+    review = await chat.text("/review")
+    assert "2. Road map and budget allocation: not answered yet" in review
+
+
+async def test_command_with_bot_name_suffix(chat: Chat) -> None:
+    replies = await chat.say("/start@CxBot cx-maturity")
+    assert replies[-1].kind is ReplyKind.QUESTION
+
+
+async def test_commands_outside_a_run_explain_themselves(chat: Chat) -> None:
+    for command in ("/back", "/skip", "/submit"):
+        assert "no assessment in progress" in await chat.text(command), command
+    assert "/start" in await chat.text("/review")
+    assert "nothing changed" not in await chat.text("/no")

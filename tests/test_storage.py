@@ -1,0 +1,189 @@
+"""Storage on SQLite and PostgreSQL: durability, resume, concurrency, deduplication, erasure."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, func, select, text
+
+from dialogs.engine import Engine
+from dialogs.types import ReplyKind
+from frameworks.registry import FrameworkRegistry
+from storage.store import DatabaseURLError, Store, normalise_url, open_store
+from storage.tables import answers, participants, processed_messages, results, runs
+from tests.chat import Chat
+
+
+def count(table: Any, *where: Any) -> Callable[[Connection], int]:
+    def job(conn: Connection) -> int:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+    return job
+
+
+async def test_a_whole_run_is_stored(store: Store, frameworks: FrameworkRegistry) -> None:
+    chat = Chat(Engine(frameworks, store))
+    await chat.say("/start cx-maturity")
+    for value in "12345123451":
+        await chat.say(value)
+    replies = await chat.say("/submit")
+    assert replies[0].title == "Your CX maturity stage: Targeted (2.8 of 5)"
+    assert await store.run(count(answers)) >= 11
+    row = await store.run(
+        lambda conn: conn.execute(
+            select(results.c.score_tenths, results.c.stage_id, results.c.dimension_tenths)
+            .join(runs, runs.c.id == results.c.run_id)
+            .join(participants, participants.c.id == runs.c.participant_id)
+            .where(participants.c.external_id == chat.sender)
+        ).one()
+    )
+    assert row.score_tenths == 28  # 31 / 11
+    assert row.stage_id == "targeted"
+    assert row.dimension_tenths == {
+        "self-awareness": 20,
+        "insights": 33,
+        "engagement": 25,
+        "context-trust": 33,
+    }
+
+
+async def test_answers_record_their_framework_version(store: Store, frameworks: FrameworkRegistry) -> None:
+    chat = Chat(Engine(frameworks, store))
+    await chat.say("/start cx-maturity")
+    await chat.say("3")
+    versions = await store.run(
+        lambda conn: conn.execute(
+            select(answers.c.framework_version, answers.c.dimension_id)
+            .join(runs, runs.c.id == answers.c.run_id)
+            .join(participants, participants.c.id == runs.c.participant_id)
+            .where(participants.c.external_id == chat.sender)
+        ).all()
+    )
+    framework = frameworks.get("cx-maturity")
+    assert framework is not None
+    assert [tuple(v) for v in versions] == [(framework.version, "self-awareness")]
+
+
+async def test_resume_after_the_process_restarts(database_url: str, frameworks: FrameworkRegistry) -> None:
+    first = await open_store(database_url)
+    chat = Chat(Engine(frameworks, first), sender="restart-person")
+    await chat.say("/start cx-maturity")
+    for value in "2345":
+        await chat.say(value)
+    await first.close()
+
+    second = await open_store(database_url)
+    try:
+        chat = Chat(Engine(frameworks, second), sender="restart-person")
+        replies = await chat.say("/start")
+        assert "Welcome back" in replies[0].text
+        assert replies[-1].title is not None
+        assert replies[-1].title.startswith("Question 5 of 11")
+        review = await chat.text("/review")
+        assert "4. Collaboration with other departments and agencies: 5 - Empathetic" in review
+    finally:
+        await second.close()
+
+
+async def test_concurrent_messages_from_one_person(store: Store, frameworks: FrameworkRegistry) -> None:
+    chat = Chat(Engine(frameworks, store))
+    await chat.say("/start cx-maturity")
+    replies = await asyncio.gather(*(chat.say("4") for _ in range(30)))
+    answered = [r for batch in replies for r in batch if r.kind is ReplyKind.ANSWERED]
+    assert len(answered) == 11  # every question answered exactly once, then the review
+    assert sorted(r.question.index for r in answered if r.question) == list(range(11))
+    stored = await store.run(
+        lambda conn: conn.execute(
+            select(answers.c.question_id, answers.c.value)
+            .join(runs, runs.c.id == answers.c.run_id)
+            .join(participants, participants.c.id == runs.c.participant_id)
+            .where(participants.c.external_id == chat.sender)
+        ).all()
+    )
+    assert len(stored) == 11
+    assert {value for _, value in stored} == {4}
+
+
+async def test_concurrent_duplicates_are_applied_once(store: Store, frameworks: FrameworkRegistry) -> None:
+    chat = Chat(Engine(frameworks, store))
+    await chat.say("/start cx-maturity")
+    replies = await asyncio.gather(*(chat.say("2", message_id="delivery-7") for _ in range(10)))
+    assert all(batch == replies[0] for batch in replies)
+    assert await store.run(count(processed_messages, processed_messages.c.message_id == "delivery-7")) == 1
+    review = await chat.text("/review")
+    assert "2. Road map and budget allocation: not answered yet" in review
+
+
+async def test_many_people_at_once(store: Store, frameworks: FrameworkRegistry) -> None:
+    engine = Engine(frameworks, store)
+    people = [Chat(engine) for _ in range(20)]
+    await asyncio.gather(*(p.say("/start pulse-test") for p in people))
+    for value in "123":
+        await asyncio.gather(*(p.say(value) for p in people))
+    assert await store.run(count(results)) >= 20
+
+
+async def test_erasure_removes_every_row(store: Store, frameworks: FrameworkRegistry) -> None:
+    chat = Chat(Engine(frameworks, store))
+    await chat.say("/start pulse-test")
+    for value in "123":
+        await chat.say(value, message_id=f"erase-{value}")
+    await chat.say("/deletemydata")
+    await chat.say("/yes delete")
+    person = participants.c.external_id == chat.sender
+    assert await store.run(count(participants, person)) == 0
+    for value in "123":
+        assert (
+            await store.run(count(processed_messages, processed_messages.c.message_id == f"erase-{value}"))
+            == 0
+        )
+
+
+async def test_migrations_are_applied_once(database_url: str) -> None:
+    for _ in range(2):
+        opened = await open_store(database_url)
+        version = await opened.run(
+            lambda conn: conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        )
+        await opened.close()
+        assert [tuple(v) for v in version] == [("0001",)]
+
+
+async def test_one_failing_message_does_not_undo_others(
+    sqlite_store: Store, frameworks: FrameworkRegistry
+) -> None:
+    chat = Chat(Engine(frameworks, sqlite_store))
+    await chat.say("/start pulse-test")
+
+    def broken(conn: Connection) -> None:
+        conn.execute(text("INSERT INTO participants (id) VALUES (NULL)"))  # violates NOT NULL
+
+    outcomes = await asyncio.gather(
+        chat.say("2"), sqlite_store.run(broken), chat.say("3"), return_exceptions=True
+    )
+    assert isinstance(outcomes[1], Exception)
+    review = await chat.text("/submit")
+    assert "Your team pulse stage" in review
+
+
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("sqlite:///x.db", "sqlite+pysqlite"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+pysqlite"),
+        ("postgresql://u@h/db", "postgresql+asyncpg"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg"),
+        ("postgres://u@h/db", "postgresql+asyncpg"),
+    ],
+)
+def test_database_urls(url: str, driver: str) -> None:
+    assert normalise_url(url).drivername == driver
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "not a url", ""])
+def test_bad_database_urls_are_refused(url: str) -> None:
+    with pytest.raises(DatabaseURLError, match="CXBOT_DATABASE_URL"):
+        normalise_url(url)
