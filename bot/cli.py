@@ -81,7 +81,8 @@ def _frameworks(args: argparse.Namespace) -> int:
 
         for name in args.files:
             framework = load_framework(Path(name))
-            print(f"{name}: OK ({framework.id}, version {framework.version}, {len(framework.questions)} questions)")
+            count = len(framework.questions)
+            print(f"{name}: OK ({framework.id}, version {framework.version}, {count} questions)")
         return 0
     for framework in FrameworkRegistry.from_directories(Settings().framework_dirs()).all():
         print(f"{framework.id}\t{framework.version}\t{framework.title}")

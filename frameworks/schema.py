@@ -7,8 +7,8 @@ count of them built in, so a 4-level framework or one with 7 dimensions needs no
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Self
 
 from pydantic import (
