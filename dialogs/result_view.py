@@ -1,5 +1,11 @@
-"""The result as a few short messages: stage line and scores, what would move you up,
-recommendations, a best-practice case, and links."""
+"""The result as a few short messages, in reading order:
+
+1. the stage line, the stage's meaning, a score and bar per dimension, what would move you up
+   (with the chart);
+2. the recommendations, grouped by dimension (split only if long);
+3. the best-practice case of the weakest dimension;
+4. resources picked for the weakest dimensions, as links.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +18,45 @@ from frameworks.schema import Framework
 from frameworks.scoring import Result
 from storage.records import ResultRecord
 
+LINKS_SHOWN = 6
+UNLINKED_SHOWN = 3
+
 
 def result_replies(cat: Catalogue, result: Result, chart_token: str, note: str | None = None) -> list[Reply]:
-    """Every message of a result, in reading order."""
-    replies = [summary_reply(cat, result, chart_token, note)]
-    if (move_up := move_up_reply(cat, result)) is not None:
-        replies.append(move_up)
-    replies += recommendation_replies(cat, result)
+    """Every message of a result."""
+    if result.score is None or result.stage is None:
+        return [Reply(text=cat.text("result_no_score"), kind=ReplyKind.RESULT)]
+    replies = [summary_reply(cat, result, chart_token, note), *recommendation_replies(cat, result)]
     if (case := case_reply(cat, result)) is not None:
         replies.append(case)
-    replies.append(links_reply(cat, result))
+    replies += [links_reply(cat, result), Reply(text=cat.text("result_footer"), kind=ReplyKind.RESULT)]
     return replies
 
 
 def summary_reply(cat: Catalogue, result: Result, chart_token: str, note: str | None) -> Reply:
     framework = result.framework
-    low, high = framework.scale_values[0], framework.scale_values[-1]
-    if result.score is None or result.stage is None:
-        return Reply(text=cat.text("result_no_score"), kind=ReplyKind.RESULT)
-    lines = [result.stage.description, ""]
+    assert result.score is not None
+    assert result.stage is not None
+    high = framework.scale_values[-1]
+    lines = [result.stage.description, "", *dimension_lines(cat, result)]
+    if result.skipped:
+        lines += ["", cat.text("result_skipped", questions=", ".join(q.short for q in result.skipped))]
+    lines += move_up_lines(cat, result)
+    if note:
+        lines += ["", note]
+    title = cat.text(
+        "result_stage_line",
+        short_title=framework.short_title or framework.title,
+        stage=result.stage.name,
+        score=format_score(result.score),
+        max=high,
+    )
+    return Reply(text="\n".join(lines), title=title, kind=ReplyKind.RESULT, chart=chart(result, chart_token))
+
+
+def dimension_lines(cat: Catalogue, result: Result) -> list[str]:
+    low, high = result.framework.scale_values[0], result.framework.scale_values[-1]
+    lines = []
     for item in result.dimensions:
         if item.score is None or item.stage is None:
             lines.append(cat.text("result_dimension_unscored", name=item.dimension.name))
@@ -44,18 +70,27 @@ def summary_reply(cat: Catalogue, result: Result, chart_token: str, note: str | 
                 stage=item.stage.name,
             )
         )
-    if result.skipped:
-        lines += ["", cat.text("result_skipped", questions=", ".join(q.short for q in result.skipped))]
-    if note:
-        lines += ["", note]
-    title = cat.text(
-        "result_stage_line",
-        short_title=framework.short_title or framework.title,
-        stage=result.stage.name,
-        score=format_score(result.score),
-        max=high,
+    return lines
+
+
+def move_up_lines(cat: Catalogue, result: Result) -> list[str]:
+    move = result.move_up
+    if move is None:
+        return []
+    lead = (
+        cat.text("result_move_up", stage=move.target.name)
+        if move.needed == len(move.questions)
+        else cat.text("result_move_up_more", stage=move.target.name, needed=move.needed)
     )
-    return Reply(text="\n".join(lines), title=title, kind=ReplyKind.RESULT, chart=chart(result, chart_token))
+    items = [
+        cat.text(
+            "result_move_up_line",
+            short=q.short,
+            answer=answer_text(cat, result.framework, q, result.answers.get(q.id)),
+        )
+        for q in move.questions
+    ]
+    return ["", cat.text("result_move_up_title") + ":", lead, *items]
 
 
 def chart(result: Result, token: str) -> Chart:
@@ -81,56 +116,35 @@ def _chart(framework: Framework, token: str, scores: tuple[float | None, ...]) -
     )
 
 
-def move_up_reply(cat: Catalogue, result: Result) -> Reply | None:
-    move = result.move_up
-    if move is None:
-        return None
-    framework = result.framework
-    answers = result.answers
-    lead = (
-        cat.text("result_move_up", stage=move.target.name)
-        if move.needed == len(move.questions)
-        else cat.text("result_move_up_more", stage=move.target.name, needed=move.needed)
-    )
-    lines = [lead] + [
-        cat.text(
-            "result_move_up_line",
-            short=q.short,
-            answer=answer_text(cat, framework, q, answers.get(q.id)),
-        )
-        for q in move.questions
-    ]
-    return Reply(text="\n".join(lines), title=cat.text("result_move_up_title"), kind=ReplyKind.RESULT)
-
-
 def recommendation_replies(cat: Catalogue, result: Result) -> list[Reply]:
-    replies = []
+    """All recommendations, grouped under their dimension, in as few messages as fit."""
+    lines: list[str] = []
     for dimension in result.framework.dimensions:
         items = [r for r in result.recommendations if r.dimension.id == dimension.id]
         if not items:
             continue
-        lines = [
-            cat.text(
-                "result_recommendation_line",
-                sub_dimension=r.sub_dimension_name,
-                stage=r.stage.name,
-                next_stage=r.next_stage.name,
-                text=r.text,
-            )
-            if r.next_stage
-            else cat.text(
-                "result_recommendation_top",
-                sub_dimension=r.sub_dimension_name,
-                stage=r.stage.name,
-                text=r.text,
-            )
-            for r in items
-        ]
-        title = cat.text("result_recommendations_title", dimension=dimension.name)
-        replies += [
-            Reply(text=part, title=title, kind=ReplyKind.RESULT) for part in split_lines("\n".join(lines))
-        ]
-    return replies
+        lines += ["", dimension.name] if lines else [dimension.name]
+        for r in items:
+            if r.next_stage:
+                lines.append(
+                    cat.text(
+                        "result_recommendation_line",
+                        sub_dimension=r.sub_dimension_name,
+                        stage=r.stage.name,
+                        next_stage=r.next_stage.name,
+                        text=r.text,
+                    )
+                )
+            else:
+                top = cat.text(
+                    "result_recommendation_top",
+                    sub_dimension=r.sub_dimension_name,
+                    stage=r.stage.name,
+                    text=r.text,
+                )
+                lines.append(top)
+    title = cat.text("result_recommendations_title")
+    return [Reply(text=part, title=title, kind=ReplyKind.RESULT) for part in split_lines("\n".join(lines))]
 
 
 def case_reply(cat: Catalogue, result: Result) -> Reply | None:
@@ -138,26 +152,21 @@ def case_reply(cat: Catalogue, result: Result) -> Reply | None:
     scored = [d for d in result.dimensions if d.score is not None and d.dimension.case]
     if not scored:
         return None
-    weakest = min(scored, key=lambda d: d.score or Decimal(0)).dimension
-    case = weakest.case
+    case = min(scored, key=lambda d: d.score or Decimal(0)).dimension.case
     assert case is not None
     links = (Link(case.title, str(case.url)),) if case.url else ()
     text = "\n\n".join([case.what, case.how, case.benefits])
-    return Reply(
-        text=text, title=cat.text("result_case_title", title=case.title), links=links, kind=ReplyKind.RESULT
-    )
+    title = cat.text("result_case_title", title=case.title)
+    return Reply(text=text, title=title, links=links, kind=ReplyKind.RESULT)
 
 
 def links_reply(cat: Catalogue, result: Result) -> Reply:
-    links = tuple(Link(r.title, str(r.url)) for _, r in result.resources if r.url)
-    unlinked = [r.title for _, r in result.resources if not r.url]
-    lines = []
+    """A few resources, those of the lowest-scoring dimensions first."""
+    links = tuple(Link(r.title, str(r.url)) for _, r in result.resources if r.url)[:LINKS_SHOWN]
+    unlinked = [r.title for _, r in result.resources if not r.url][:UNLINKED_SHOWN]
+    lines = [cat.text("result_links_lead")]
     if unlinked:
         lines.append(cat.text("result_unlinked", titles="; ".join(unlinked)))
-    lines.append(cat.text("result_footer"))
     return Reply(
-        text="\n\n".join(lines),
-        title=cat.text("result_links_title") if links else None,
-        links=links,
-        kind=ReplyKind.RESULT,
+        text="\n\n".join(lines), title=cat.text("result_links_title"), links=links, kind=ReplyKind.RESULT
     )

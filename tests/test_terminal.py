@@ -48,7 +48,8 @@ def test_piped_session_from_start_to_result(tmp_path: Path) -> None:
     assert "== Question 11 of 11 - Citizen context and trust ==" in out
     assert "== Your answers to Citizen experience (CX) maturity ==" in out
     assert "== Your CX maturity stage: Targeted (3.1 of 5) ==" in out  # 34 / 11
-    assert "== Recommendations: Citizen insights ==" in out
+    assert "== Recommendations for reaching the next stage ==" in out
+    assert "\nCitizen insights\n- Collaboration (Impersonal to Targeted): " in out
     assert "https://" in out
     assert done.stderr == ""
 
