@@ -51,13 +51,9 @@ def _run_lines(
             shown, short = answer_text(cat, framework, question, value), question.short
         lines.append(cat.text("mydata_answer", short=short, answer=shown))
     if result is not None and result.score_tenths is not None:
-        lines.append(
-            cat.text(
-                "mydata_result",
-                stage=(result.stage_id or "").title(),
-                score=f"{result.score_tenths / 10:.1f}",
-            )
-        )
+        stages = {stage.id: stage.name for stage in framework.stages} if framework else {}
+        stage = stages.get(result.stage_id or "", result.stage_id or "")
+        lines.append(cat.text("mydata_result", stage=stage, score=f"{result.score_tenths / 10:.1f}"))
     return lines
 
 
