@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -11,6 +12,7 @@ from dialogs.engine import Engine
 from dialogs.types import Button, Inbound, Reply, ReplyKind
 
 CHANNEL = "terminal"
+log = logging.getLogger(__name__)
 
 
 def render(reply: Reply) -> str:
@@ -47,7 +49,12 @@ class TerminalChat:
     async def send(self, text: str) -> None:
         """Send one line as the user and print the replies."""
         inbound = Inbound(CHANNEL, self.user, payload_for(text, self.buttons), display_name=self.user)
-        replies = await self.engine.handle(inbound)
+        try:
+            replies = await self.engine.handle(inbound)
+        except Exception:  # a bug or a database fault: say so, keep chatting; nothing was half-stored
+            log.exception("could not handle %r", text[:80])
+            print(self.engine.context.cat.text("internal_error"), end="\n\n", file=self.out)
+            return
         for reply in replies:
             print(render(reply), end="\n\n", file=self.out)
             if reply.buttons:

@@ -127,7 +127,7 @@ class Conversation:
         value: int | None = event.kwargs.get("value")
         question = framework.questions[run.cursor]
         run.answers[question.id] = value
-        dimension = next(d.id for d in framework.dimensions if question in d.questions)
+        dimension = framework.dimension_of[question.id].id
         self.changes.append(SaveAnswer(run.number, question.id, dimension, value))
         self.replies.append(answered_reply(self.cat, framework, run.number, run.cursor, value))
 

@@ -29,7 +29,7 @@ def answer_text(cat: Catalogue, framework: Framework, question: Question, value:
 
 
 def dimension_of(framework: Framework, question: Question) -> str:
-    return next(d.name for d in framework.dimensions if question in d.questions)
+    return framework.dimension_of[question.id].name
 
 
 @dataclass(frozen=True, slots=True)

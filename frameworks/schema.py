@@ -154,6 +154,11 @@ class Framework(Strict):
         return tuple(q for d in self.dimensions for q in d.questions)
 
     @cached_property
+    def dimension_of(self) -> dict[str, Dimension]:
+        """The dimension each question id belongs to."""
+        return {q.id: d for d in self.dimensions for q in d.questions}
+
+    @cached_property
     def scale_values(self) -> tuple[int, ...]:
         return tuple(p.value for p in self.scale)
 
