@@ -231,3 +231,8 @@ def result_by_token(conn: Connection, token: str) -> ResultRecord | None:
 def mark_inactive(conn: Connection, channel: str, external_id: str) -> None:
     """A channel learnt the person cannot be reached (for example they blocked the bot)."""
     conn.execute(sql.MARK_INACTIVE, {"channel": channel, "sender": external_id})
+
+
+def forget_replies_before(conn: Connection, before: datetime) -> int:
+    """Drop remembered replies older than `before`: retries come within minutes, not days."""
+    return int(conn.execute(sql.PRUNE_REMEMBERED, {"before": before}).rowcount)

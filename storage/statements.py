@@ -184,3 +184,4 @@ REMEMBER = processed_messages.insert().values(
     replies=bindparam("replies", type_=processed_messages.c.replies.type),
     created_at=bindparam("now"),
 )
+PRUNE_REMEMBERED = delete(processed_messages).where(processed_messages.c.created_at < bindparam("before"))

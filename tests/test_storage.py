@@ -187,3 +187,18 @@ def test_database_urls(url: str, driver: str) -> None:
 def test_bad_database_urls_are_refused(url: str) -> None:
     with pytest.raises(DatabaseURLError, match="CXBOT_DATABASE_URL"):
         normalise_url(url)
+
+
+async def test_old_remembered_replies_are_forgotten(store: Store, frameworks: FrameworkRegistry) -> None:
+    from datetime import UTC, datetime, timedelta
+    from functools import partial
+
+    from storage.repository import forget_replies_before
+
+    chat = Chat(Engine(frameworks, store))
+    await chat.say("/help", message_id="old-delivery")
+    kept = await store.run(partial(forget_replies_before, before=datetime.now(UTC) - timedelta(days=1)))
+    assert kept == 0
+    forgotten = await store.run(partial(forget_replies_before, before=datetime.now(UTC) + timedelta(seconds=5)))
+    assert forgotten >= 1
+    assert await store.run(count(processed_messages, processed_messages.c.message_id == "old-delivery")) == 0
