@@ -17,6 +17,23 @@ from storage.tables import answers, participants, processed_messages, results, r
 from tests.chat import Chat
 
 
+def answers_of(sender: str) -> Callable[[Connection], list[Any]]:
+    """The stored answer rows of one person, with their framework version and dimension."""
+
+    def job(conn: Connection) -> list[Any]:
+        query = (
+            select(
+                answers.c.question_id, answers.c.value, answers.c.framework_version, answers.c.dimension_id
+            )
+            .join(runs, runs.c.id == answers.c.run_id)
+            .join(participants, participants.c.id == runs.c.participant_id)
+            .where(participants.c.external_id == sender)
+        )
+        return list(conn.execute(query).all())
+
+    return job
+
+
 def count(table: Any, *where: Any) -> Callable[[Connection], int]:
     def job(conn: Connection) -> int:
         return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
@@ -54,17 +71,10 @@ async def test_answers_record_their_framework_version(store: Store, frameworks: 
     chat = Chat(Engine(frameworks, store))
     await chat.say("/start cx-maturity")
     await chat.say("3")
-    versions = await store.run(
-        lambda conn: conn.execute(
-            select(answers.c.framework_version, answers.c.dimension_id)
-            .join(runs, runs.c.id == answers.c.run_id)
-            .join(participants, participants.c.id == runs.c.participant_id)
-            .where(participants.c.external_id == chat.sender)
-        ).all()
-    )
+    rows = await store.run(answers_of(chat.sender))
     framework = frameworks.get("cx-maturity")
     assert framework is not None
-    assert [tuple(v) for v in versions] == [(framework.version, "self-awareness")]
+    assert [(r.framework_version, r.dimension_id) for r in rows] == [(framework.version, "self-awareness")]
 
 
 async def test_resume_after_the_process_restarts(database_url: str, frameworks: FrameworkRegistry) -> None:
@@ -95,16 +105,9 @@ async def test_concurrent_messages_from_one_person(store: Store, frameworks: Fra
     answered = [r for batch in replies for r in batch if r.kind is ReplyKind.ANSWERED]
     assert len(answered) == 11  # every question answered exactly once, then the review
     assert sorted(r.question.index for r in answered if r.question) == list(range(11))
-    stored = await store.run(
-        lambda conn: conn.execute(
-            select(answers.c.question_id, answers.c.value)
-            .join(runs, runs.c.id == answers.c.run_id)
-            .join(participants, participants.c.id == runs.c.participant_id)
-            .where(participants.c.external_id == chat.sender)
-        ).all()
-    )
+    stored = await store.run(answers_of(chat.sender))
     assert len(stored) == 11
-    assert {value for _, value in stored} == {4}
+    assert {row.value for row in stored} == {4}
 
 
 async def test_concurrent_duplicates_are_applied_once(store: Store, frameworks: FrameworkRegistry) -> None:
@@ -199,6 +202,8 @@ async def test_old_remembered_replies_are_forgotten(store: Store, frameworks: Fr
     await chat.say("/help", message_id="old-delivery")
     kept = await store.run(partial(forget_replies_before, before=datetime.now(UTC) - timedelta(days=1)))
     assert kept == 0
-    forgotten = await store.run(partial(forget_replies_before, before=datetime.now(UTC) + timedelta(seconds=5)))
+    forgotten = await store.run(
+        partial(forget_replies_before, before=datetime.now(UTC) + timedelta(seconds=5))
+    )
     assert forgotten >= 1
     assert await store.run(count(processed_messages, processed_messages.c.message_id == "old-delivery")) == 0
