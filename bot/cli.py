@@ -8,6 +8,8 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from bot.app import running_engine
 from bot.settings import Settings
 from bot.terminal import TerminalChat
@@ -23,6 +25,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (FrameworkError, DatabaseURLError) as error:
         print(f"cxbot: {error}", file=sys.stderr)
+        return 2
+    except ValidationError as error:  # a CXBOT_* setting of the wrong kind
+        problems = "; ".join(
+            f"CXBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        print(f"cxbot: invalid setting: {problems}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader of a piped session went away
         return 0

@@ -102,3 +102,19 @@ def test_render_falls_back_to_text_for_every_field() -> None:
     assert "[1 - Low] | [Back]" in shown
     assert payload_for("back", reply.buttons) == "/back"
     assert payload_for("something else", reply.buttons) == "something else"
+
+
+def test_invalid_setting_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**os.environ, "CXBOT_SQLITE_SYNCHRONOUS": "OFF"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "invalid setting CXBOT_SQLITE_SYNCHRONOUS" in done.stderr
