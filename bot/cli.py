@@ -27,10 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cxbot: {error}", file=sys.stderr)
         return 2
     except ValidationError as error:  # a CXBOT_* setting of the wrong kind
-        problems = "; ".join(
-            f"CXBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
-        )
-        print(f"cxbot: invalid setting: {problems}", file=sys.stderr)
+        for problem in error.errors():
+            name = "CXBOT_" + "_".join(map(str, problem["loc"])).upper()
+            print(f"cxbot: invalid setting {name}: {problem['msg']}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader of a piped session went away
         return 0
