@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -69,6 +69,8 @@ class Level(Strict):
 class Question(Strict):
     """A question answered on the framework's scale; it assesses one sub-dimension."""
 
+    kind: Literal["scale"] = "scale"
+    """Room for other kinds (numbers for calculators); only scale questions exist so far."""
     id: Slug
     sub_dimension: Slug
     text: Prose
