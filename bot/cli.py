@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import shutil
 import sys
 from collections.abc import Sequence
 
@@ -68,7 +69,10 @@ def _chat(args: argparse.Namespace) -> int:
 
     async def chat() -> None:
         async with running_engine(settings) as engine:
-            await TerminalChat(engine, user).run(first, sys.stdin.readline, "> " if interactive else "")
+            width = min(shutil.get_terminal_size().columns, 100) if interactive else None
+            await TerminalChat(engine, user, width=width).run(
+                first, sys.stdin.readline, "> " if interactive else ""
+            )
 
     asyncio.run(chat())
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import textwrap
 from collections.abc import Callable
 from typing import TextIO
 
@@ -40,10 +41,12 @@ def payload_for(typed: str, buttons: tuple[Button, ...]) -> str:
 class TerminalChat:
     """One person chatting with the engine through text streams."""
 
-    def __init__(self, engine: Engine, user: str, out: TextIO = sys.stdout) -> None:
+    def __init__(self, engine: Engine, user: str, out: TextIO = sys.stdout, width: int | None = None) -> None:
         self.engine = engine
         self.user = user
         self.out = out
+        self.width = width
+        """Wrap long lines at this width (interactive use); None leaves lines whole for scripts."""
         self.buttons: tuple[Button, ...] = ()
 
     async def send(self, text: str) -> None:
@@ -56,10 +59,17 @@ class TerminalChat:
             print(self.engine.context.cat.text("internal_error"), end="\n\n", file=self.out)
             return
         for reply in replies:
-            print(render(reply), end="\n\n", file=self.out)
+            print(self._wrap(render(reply)), end="\n\n", file=self.out)
             if reply.buttons:
                 self.buttons = reply.buttons
         self.out.flush()
+
+    def _wrap(self, text: str) -> str:
+        if not self.width:
+            return text
+        return "\n".join(
+            textwrap.fill(line, self.width, subsequent_indent="  ") or line for line in text.split("\n")
+        )
 
     async def run(self, first: str | None, read_line: Callable[[], str], prompt: str) -> None:
         """Send `first` (if any), then each line read until end of input."""
