@@ -72,7 +72,8 @@ class Repository:
             display_name=first.display_name,
             exists=True,
         )
-        self._loaded = (first.state, first.active_run)
+        # an inactive person who writes again is reachable again: force the position write
+        self._loaded = None if first.inactive else (first.state, first.active_run)
         self._add_runs(snapshot, (row for row in rows if row.run_id is not None))
         return first.id, snapshot
 
@@ -230,7 +231,7 @@ def result_by_token(conn: Connection, token: str) -> ResultRecord | None:
 
 def mark_inactive(conn: Connection, channel: str, external_id: str) -> None:
     """A channel learnt the person cannot be reached (for example they blocked the bot)."""
-    conn.execute(sql.MARK_INACTIVE, {"channel": channel, "sender": external_id})
+    conn.execute(sql.MARK_INACTIVE, {"of_channel": channel, "of_sender": external_id})
 
 
 def forget_replies_before(conn: Connection, before: datetime) -> int:

@@ -49,8 +49,8 @@ class SqliteStore:
         await ready
 
     async def run(self, job: Job[T]) -> T:
-        if self._loop is None:
-            raise RuntimeError("the store is not started")
+        if self._loop is None or self._thread is None:
+            raise RuntimeError("the store is not open")
         future: asyncio.Future[T] = self._loop.create_future()
         self._queue.put(_Pending(job, future))
         return await future

@@ -28,6 +28,7 @@ _participant = (
         participants.c.active_run,
         participants.c.created_at,
         participants.c.display_name,
+        participants.c.inactive,
         _run_count.label("run_count"),
         runs.c.id.label("run_id"),
         runs.c.number,
@@ -83,11 +84,17 @@ DELETE_PARTICIPANT = delete(participants).where(participants.c.id == bindparam("
 SET_POSITION = (
     update(participants)
     .where(participants.c.id == bindparam("participant"))
-    .values(state=bindparam("state"), active_run=bindparam("active_run"), last_seen_at=bindparam("now"))
+    .values(
+        state=bindparam("state"),
+        active_run=bindparam("active_run"),
+        last_seen_at=bindparam("now"),
+        inactive=False,
+    )
 )
-MARK_INACTIVE = (
+MARK_INACTIVE = (  # bind names differ from the columns: an UPDATE reserves those for its SET clause
     update(participants)
-    .where(participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender"))
+    .where(participants.c.channel == bindparam("of_channel"))
+    .where(participants.c.external_id == bindparam("of_sender"))
     .values(inactive=True)
 )
 

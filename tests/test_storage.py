@@ -207,3 +207,21 @@ async def test_old_remembered_replies_are_forgotten(store: Store, frameworks: Fr
     )
     assert forgotten >= 1
     assert await store.run(count(processed_messages, processed_messages.c.message_id == "old-delivery")) == 0
+
+
+async def test_mark_inactive_and_reactivate(store: Store, frameworks: FrameworkRegistry) -> None:
+    engine = Engine(frameworks, store)
+    chat = Chat(engine)
+    await chat.say("/help")
+    await engine.mark_unreachable(chat.channel, chat.sender)
+    inactive = participants.c.inactive.is_(True)
+    assert await store.run(count(participants, participants.c.external_id == chat.sender, inactive)) == 1
+    await chat.say("/start")  # they are back: reachable again
+    assert await store.run(count(participants, participants.c.external_id == chat.sender, inactive)) == 0
+
+
+async def test_a_closed_store_refuses_work(tmp_path: Any) -> None:
+    closed = await open_store(f"sqlite:///{tmp_path / 'closed.db'}")
+    await closed.close()
+    with pytest.raises(RuntimeError, match="not open"):
+        await closed.run(count(participants))
