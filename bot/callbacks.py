@@ -1,0 +1,195 @@
+"""Callback mode: a sender's replies POSTed to an integration's URL, in order, with retries.
+
+The webhook handles the message (so it is applied and stored) and acknowledges at once; the replies
+then go out from a background task per sender, so one sender's deliveries keep their order and a
+slow receiver holds up nobody else. A delivery is retried on connection errors, timeouts, 408, 425,
+429 and 5xx answers, with exponential backoff (0.5 s doubling up to 8 s, five attempts); any
+other answer, or a refused address, ends it. Every failure is logged with the sender, the
+receiver and the reason. All deliveries share the app's one `ClientSession`, whose resolver is the
+SSRF guard (`bot.url_guard`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
+
+from bot.settings import Settings
+from bot.url_guard import CallbackRefused, GuardedResolver, check_callback_url
+from bot.webhook_auth import signed_headers
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 5
+FIRST_DELAY = 0.5
+MAX_DELAY = 8.0
+REQUEST_TIMEOUT = 10.0
+DRAIN_TIMEOUT = 10.0
+"""On shutdown, how long deliveries still under way may take before they are abandoned (and logged)."""
+RETRY_STATUSES = frozenset({408, 425, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One POST of a JSON list of messages to a callback URL."""
+
+    sender: str
+    url: str
+    messages: list[dict[str, Any]]
+
+
+class CallbackSender:
+    """Delivers `Delivery` values in the background, per sender in the order submitted."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        resolver: AbstractResolver,
+        allow_private: bool,
+        secret: str | None = None,
+        first_delay: float = FIRST_DELAY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.session = session
+        self.resolver = resolver
+        self.allow_private = allow_private
+        self.secret = secret
+        self.first_delay = first_delay
+        self.clock = clock
+        self._queues: dict[str, deque[Delivery]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    async def check(self, url: str) -> None:
+        """Raise `CallbackRefused` (with the reason) if replies may not be sent to this URL."""
+        await check_callback_url(url, self.allow_private, self.resolver)
+
+    def submit(self, delivery: Delivery) -> None:
+        """Queue a delivery behind the sender's earlier ones; returns at once."""
+        self._queues.setdefault(delivery.sender, deque()).append(delivery)
+        if delivery.sender not in self._workers:
+            worker = asyncio.create_task(self._work(delivery.sender), name=f"callbacks:{delivery.sender}")
+            self._workers[delivery.sender] = worker
+
+    async def _work(self, sender: str) -> None:
+        queue = self._queues[sender]
+        try:
+            while queue:
+                delivery = queue[0]
+                try:
+                    await self.deliver(delivery)
+                except Exception:  # a bug must not stop the sender's later deliveries
+                    log.exception("callback to %s for sender %r failed", _shown(delivery.url), sender)
+                queue.popleft()
+        finally:
+            del self._workers[sender]
+            if not queue:
+                del self._queues[sender]
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        """POST one delivery, retrying with backoff; True once the receiver accepted it."""
+        body = json.dumps(delivery.messages).encode()
+        for attempt in range(1, ATTEMPTS + 1):
+            outcome, retry_after = await self._attempt(delivery, body)
+            if outcome is None:
+                return True
+            final = retry_after is None or attempt == ATTEMPTS
+            log.warning(
+                "callback to %s for sender %r failed (attempt %d of %d): %s%s",
+                _shown(delivery.url),
+                delivery.sender,
+                attempt,
+                ATTEMPTS,
+                outcome,
+                "" if final else "; retrying",
+            )
+            if final:
+                break
+            backoff = min(self.first_delay * 2 ** (attempt - 1), MAX_DELAY)
+            await asyncio.sleep(max(retry_after or 0.0, backoff))
+        log.error(
+            "gave up delivering %d message(s) to %s for sender %r",
+            len(delivery.messages),
+            _shown(delivery.url),
+            delivery.sender,
+        )
+        return False
+
+    async def _attempt(self, delivery: Delivery, body: bytes) -> tuple[str | None, float | None]:
+        """(None, None) on success; else the problem and the retry delay (None: do not retry)."""
+        headers = {"Content-Type": "application/json"}
+        if self.secret:
+            headers.update(signed_headers(self.secret, body, self.clock()))
+        try:
+            await self.check(delivery.url)  # an IP literal never reaches the guarded resolver
+            async with self.session.post(
+                delivery.url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                await response.read()
+        except CallbackRefused as error:
+            return str(error), None
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, CallbackRefused):
+                return str(error.os_error), None
+            return f"cannot connect ({error.os_error})", 0.0
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__, 0.0
+        if response.status < 300:
+            return None, None
+        problem = f"the receiver answered {response.status} {response.reason or ''}".rstrip()
+        if response.status in RETRY_STATUSES or response.status >= 500:
+            return problem, _retry_after(response.headers.get("Retry-After"))
+        return problem, None
+
+    async def close(self, grace: float = DRAIN_TIMEOUT) -> None:
+        """Let deliveries under way finish for up to `grace` seconds, then abandon (and log) the rest."""
+        workers = list(self._workers.values())
+        if not workers:
+            return
+        _, pending = await asyncio.wait(workers, timeout=grace)
+        for sender, queue in list(self._queues.items()):
+            if queue:
+                log.error("shutting down: %d callback(s) for sender %r abandoned unsent", len(queue), sender)
+        for worker in pending:
+            worker.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds a 429/503 asks to wait (capped), or 0 to use the backoff."""
+    if value and value.isdigit():
+        return min(float(value), MAX_DELAY)
+    return 0.0
+
+
+def _shown(url: str) -> str:
+    """The URL for logs, without query or credentials (they may carry tokens)."""
+    try:
+        return str(URL(url).with_query(None).with_fragment(None).with_user(None))
+    except ValueError:
+        return "<invalid URL>"
+
+
+@asynccontextmanager
+async def callback_sender(settings: Settings, resolver: AbstractResolver) -> AsyncIterator[CallbackSender]:
+    """A `CallbackSender` on a new session whose resolver is `resolver` behind the SSRF guard;
+    deliveries under way are drained, and the session closed, at the end."""
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(settings.callback_allow_private, resolver))
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        sender = CallbackSender(session, resolver, settings.callback_allow_private, secret)
+        try:
+            yield sender
+        finally:
+            await sender.close()

@@ -1,0 +1,45 @@
+"""Every error the HTTP app answers is JSON: `{"error": "what is wrong"}`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+log = logging.getLogger(__name__)
+
+
+def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON error response."""
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own errors (404, 405...) and unexpected exceptions as JSON; the latter logged."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return json_error(error.status, _message(request, error), _kept_headers(error))
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unexpected error answering %s %s", request.method, request.path)
+        return json_error(500, "something went wrong on the server; the error has been logged")
+
+
+def _message(request: web.Request, error: web.HTTPException) -> str:
+    if isinstance(error, web.HTTPNotFound) and error.text in ("404: Not Found", None, ""):
+        return f"there is nothing at {request.path}"
+    if isinstance(error, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(error.allowed_methods))
+        return f"{request.method} is not allowed at {request.path}; use {allowed}"
+    return error.text or error.reason
+
+
+def _kept_headers(error: web.HTTPException) -> dict[str, str]:
+    return {name: error.headers[name] for name in ("Allow", "Retry-After") if name in error.headers}

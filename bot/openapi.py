@@ -1,0 +1,244 @@
+"""The OpenAPI 3 document served at `/openapi.json`, written by hand next to the code it describes.
+
+The limits come from the same constants the validation uses, so the two cannot drift apart;
+`tests/test_webhook_schemathesis.py` checks the live server against this document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cors import ALLOWED_HEADERS
+from bot.settings import Settings
+from bot.webhook import CALLBACK_PATH, IDEMPOTENCY_HEADER, REST_PATH, STATUS_PATH
+from bot.webhook_auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from bot.webhook_request import MAX_MESSAGE, MAX_MESSAGE_ID, MAX_SENDER, MAX_URL
+
+# Printable text with at least one non-space character: what the validation accepts.
+NO_CONTROLS = r"\x00-\x1f\x7f-\x9f"
+ONE_LINE = rf"^[^{NO_CONTROLS}]*[^\s{NO_CONTROLS}][^{NO_CONTROLS}]*$"
+MULTI_LINE = (
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+)
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json({"$ref": "#/components/schemas/Error"}, description)
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string", "description": "What is wrong, in a sentence."}},
+    },
+    "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+    "RestRequest": {
+        "type": "object",
+        "required": ["sender", "message"],
+        "properties": {
+            "sender": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_SENDER,
+                "pattern": ONE_LINE,
+                "description": "The person's stable id in your system; replies name it as `recipient_id`.",
+            },
+            "message": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_MESSAGE,
+                "pattern": MULTI_LINE,
+                "description": "What the person typed, or the `payload` of the button they pressed.",
+            },
+            "metadata": {"$ref": "#/components/schemas/Metadata"},
+        },
+    },
+    "Metadata": {
+        "type": ["object", "null"],
+        "description": "Optional. Other keys are ignored; null counts as not given, here and in the keys.",
+        "properties": {
+            "message_id": {
+                "oneOf": [
+                    {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_ID, "pattern": ONE_LINE},
+                    {"type": "integer", "minimum": -(2**63) + 1, "maximum": 2**63 - 1},
+                    {"type": "null"},
+                ],
+                "description": "Your id for this delivery: a repeat with the same id (from the same sender) "
+                "is applied once and answered with the same replies.",
+            },
+            "callback_url": {
+                "type": ["string", "null"],
+                "minLength": 1,
+                "maxLength": MAX_URL,
+                "description": "Reply by POSTing the messages to this http(s) URL instead of in the answer "
+                "(callback mode). Loopback, private, link-local and metadata addresses are refused.",
+            },
+        },
+    },
+    "RestMessage": {
+        "type": "object",
+        "required": ["recipient_id"],
+        "properties": {
+            "recipient_id": {"type": "string"},
+            "text": {"type": "string", "description": "Light Markdown, HTML-escaped."},
+            "buttons": {"type": "array", "items": {"$ref": "#/components/schemas/Button"}},
+            "image": {"type": "string", "format": "uri", "description": "Absolute URL of a PNG chart."},
+        },
+    },
+    "Button": {
+        "type": "object",
+        "required": ["title", "payload"],
+        "properties": {
+            "title": {"type": "string", "description": "HTML-escaped label."},
+            "payload": {"type": "string", "description": "Send it back as `message` to press the button."},
+        },
+    },
+    "Messages": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/RestMessage"}},
+    "Accepted": {
+        "type": "object",
+        "required": ["status", "messages"],
+        "properties": {
+            "status": {"type": "string", "enum": ["accepted"]},
+            "messages": {"type": "integer", "minimum": 1, "description": "How many messages will be POSTed."},
+        },
+    },
+}
+
+SIGNED = (
+    f"When `CXBOT_WEBHOOK_SECRET` is set, the request must carry `{TIMESTAMP_HEADER}` (Unix seconds) and "
+    f'`{SIGNATURE_HEADER}: v0=<hex HMAC-SHA256 of "v0:<timestamp>:<raw body>">`; see docs/webhook.md.'
+)
+
+
+def _post(summary: str, ok: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "description": SIGNED,
+        "parameters": [
+            {
+                "name": IDEMPOTENCY_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "Stands in for `metadata.message_id`.",
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_MESSAGE_ID,
+                    "pattern": ONE_LINE,
+                },
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RestRequest"}}},
+        },
+        "responses": {
+            "200": ok,
+            "400": _error("Malformed JSON, a missing or invalid field, or a refused callback URL."),
+            "401": _error("Missing, stale or wrong signature (only when a secret is set)."),
+            "413": _error("The body is larger than CXBOT_MAX_BODY_BYTES."),
+            "415": _error("The body is not sent as application/json."),
+        },
+    }
+
+
+def _preflight() -> dict[str, Any]:
+    return {
+        "summary": "CORS preflight",
+        "responses": {
+            "204": {
+                "description": f"Allowed; the allowed request headers are {ALLOWED_HEADERS}.",
+                "headers": {"Access-Control-Allow-Methods": {"schema": {"type": "string"}}},
+            },
+            "403": _error("The Origin is not in CXBOT_CORS_ORIGINS."),
+        },
+    }
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    """The document; `settings` supply the server URL when `CXBOT_PUBLIC_URL` is set."""
+    accepted = _json(
+        {"$ref": "#/components/schemas/Accepted"}, "Callback mode: handled; the replies will be POSTed."
+    )
+    either = _json(
+        {"oneOf": [{"$ref": "#/components/schemas/Messages"}, {"$ref": "#/components/schemas/Accepted"}]},
+        "The replies, or (with metadata.callback_url) an acknowledgement.",
+    )
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "cxbot",
+            "version": "1",
+            "description": "Maturity self-assessments as a chat, over Rasa's REST channel protocol.",
+        },
+        "paths": {
+            "/healthz": {
+                "get": {
+                    "summary": "The process and its database are up",
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Status"}, "Up."),
+                        "503": _json(
+                            {"$ref": "#/components/schemas/Status"}, "The database does not answer."
+                        ),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": _json({"type": "object"}, "The OpenAPI document.")},
+                }
+            },
+            STATUS_PATH: {
+                "get": {
+                    "summary": "The webhook channel is up (Rasa's status route)",
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Status"}, "Up.")},
+                },
+                "options": _preflight(),
+            },
+            REST_PATH: {"post": _post("Send a message, get the replies", either), "options": _preflight()},
+            CALLBACK_PATH: {
+                "post": _post(
+                    "Send a message; the replies are POSTed to metadata.callback_url or CXBOT_CALLBACK_URL",
+                    accepted,
+                ),
+                "options": _preflight(),
+            },
+            "/charts/{token}.png": {
+                "get": {
+                    "summary": "A result's chart",
+                    "parameters": [
+                        {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The chart.",
+                            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+                        },
+                        "404": _error("No result has this token (or it was deleted)."),
+                    },
+                }
+            },
+            "/": {
+                "get": {
+                    "summary": "The web chat page",
+                    "responses": {
+                        "200": {
+                            "description": "The page.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                        "404": _error("The page is not installed."),
+                    },
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }
+    if settings.public_url:
+        document["servers"] = [{"url": settings.public_url.rstrip("/")}]
+    return document

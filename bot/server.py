@@ -1,0 +1,157 @@
+"""`cxbot serve`: one aiohttp application for every HTTP channel.
+
+The app has a small core of its own: `GET /healthz`, `GET /openapi.json` and the result charts at
+`GET /charts/{token}.png`; JSON errors everywhere (`bot.http_errors`) and CORS headers
+(`bot.cors`). Everything else is added by *channel installers*: functions
+
+    def install(app: web.Application, settings: Settings, engine: Engine) -> None
+
+that add routes (`app.router.add_post(...)`), start-up and clean-up work (`app.on_startup`,
+`app.on_shutdown`, or better `app.cleanup_ctx` for something opened at start and closed at the
+end, such as a client session or a polling task), and may read what the core shares through the
+keys in `bot.app_keys` (`SETTINGS`, `ENGINE`, `CHARTS`). An installer decides from the settings
+whether it has anything to do (a Telegram installer returns at once when `settings.telegram_token`
+is not set). `channel_installers()` lists them, in order; add a channel there.
+
+`serve` opens the engine, runs the app until SIGINT or SIGTERM, then shuts down gracefully:
+aiohttp stops accepting connections and finishes requests under way, the clean-up contexts run
+(callback deliveries drain, sessions close), and the store is closed last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from functools import partial
+
+from aiohttp import web
+from sqlalchemy import Connection, text
+
+from bot.app import running_engine
+from bot.app_keys import CHARTS, ENGINE, SETTINGS
+from bot.charts import ChartCache
+from bot.cors import CorsPolicy
+from bot.http_errors import json_error, json_errors
+from bot.openapi import openapi_document
+from bot.settings import Settings
+from dialogs.catalogue import catalogue
+from dialogs.engine import Engine
+
+log = logging.getLogger(__name__)
+
+ChannelInstaller = Callable[[web.Application, Settings, Engine], None]
+HEALTH_TIMEOUT = 5.0
+CHART_CACHE_SIZE = 256
+
+
+def channel_installers() -> list[ChannelInstaller]:
+    """The channels `cxbot serve` runs, in the order their routes are added."""
+    from bot import web_chat, webhook
+
+    return [webhook.install, web_chat.install]
+
+
+def build_app(
+    settings: Settings, engine: Engine, installers: Sequence[ChannelInstaller] | None = None
+) -> web.Application:
+    """The app with the core routes and every channel (`channel_installers()` unless given)."""
+    app = web.Application(middlewares=[CorsPolicy(settings.cors_origins).middleware(), json_errors])
+    app[SETTINGS] = settings
+    app[ENGINE] = engine
+    app[CHARTS] = ChartCache(CHART_CACHE_SIZE, catalogue(settings.locale).text("chart_no_answers"))
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/openapi.json", partial(openapi, document=openapi_document(settings)))
+    app.router.add_get(r"/charts/{token:[A-Za-z0-9_-]{1,64}}.png", chart)
+    for install in channel_installers() if installers is None else installers:
+        install(app, settings, engine)
+    return app
+
+
+async def health(request: web.Request) -> web.Response:
+    """200 when a trivial query runs through the store, 503 (with the reason logged) otherwise."""
+    store = request.app[ENGINE].store
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            await store.run(_ping)
+    except Exception:
+        log.exception("health check: the database does not answer")
+        return web.json_response({"status": "error", "database": "unavailable"}, status=503)
+    return web.json_response({"status": "ok", "database": store.backend})
+
+
+def _ping(conn: Connection) -> None:
+    conn.execute(text("SELECT 1")).scalar_one()
+
+
+async def openapi(request: web.Request, document: dict[str, object]) -> web.Response:
+    """The OpenAPI document."""
+    return web.json_response(document)
+
+
+async def chart(request: web.Request) -> web.Response:
+    """A stored result's chart as PNG; looked up on every request, so an erased result is gone."""
+    found = await request.app[ENGINE].chart(request.match_info["token"])
+    if found is None:
+        return json_error(404, "there is no chart at this address (it may have been deleted)")
+    png = await request.app[CHARTS].png(found)
+    return web.Response(
+        body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+def serve(settings: Settings) -> int:
+    """Run the server until SIGINT or SIGTERM; the exit status."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("alembic", "transitions"):  # a line per migration step or state change is noise here
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    try:
+        asyncio.run(_serve(settings))
+    except CannotListen as error:
+        print(f"cxbot: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+class CannotListen(Exception):
+    """The address to serve on cannot be used (most often: the port is taken)."""
+
+
+async def _serve(settings: Settings) -> None:
+    async with running_engine(settings) as engine:
+        runner = web.AppRunner(build_app(settings, engine), handle_signals=False, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.host, settings.port)
+            try:
+                await site.start()
+            except OSError as error:
+                where = f"{settings.host}:{settings.port}"
+                raise CannotListen(f"cannot serve on {where}: {error.strerror or error}") from error
+            for address in runner.addresses:
+                host, port = address[0], address[1]
+                log.info(
+                    "cxbot serving on http://%s:%s/ (webhook: /webhooks/rest/webhook)", _bracket(host), port
+                )
+            await _until_stopped()
+            log.info("shutting down")
+        finally:
+            await runner.cleanup()
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,537 @@
+/*
+ * cxbot web chat: a small, dependency-free chat widget for the Rasa REST webhook protocol.
+ *
+ *   POST {server}/webhooks/rest/webhook  {"sender": id, "message": text or button payload}
+ *   -> [{"recipient_id", "text"?, "buttons"?: [{"title", "payload"}], "image"?: absolute URL}, ...]
+ *
+ * Served by cxbot at GET / (same origin), or embedded on any other site:
+ *
+ *   <script src="https://bot.example.org/static/chat.js" data-server="https://bot.example.org"
+ *           data-framework="cx-maturity" defer></script>
+ *
+ * Settings, first found wins:
+ *   server     data-server on the script tag, ?server= on the page address, else the page's own server
+ *   framework  data-framework on the script tag, or ?framework=; the first message is then
+ *              "/start <framework>" instead of "/start" (which resumes an open run or offers the menu)
+ * The chat is built inside the first element with a data-cxbot-chat attribute, or right after the
+ * script tag when there is none; chat.css next to chat.js is loaded when the page has not linked it.
+ *
+ * Safety: no server text is ever parsed as HTML. cxbot's texts are light Markdown, escaped for
+ * Markdown (backslashes) and then for HTML (entities), because widgets for this protocol insert
+ * them as HTML. This page finds the Markdown subset it understands (**bold**, [title](url), bare
+ * http(s) addresses, "- " lists, line and paragraph breaks) in that text, builds those elements
+ * itself, and puts every piece of text in through textContent after undoing both escapes once.
+ * Links and images must be http(s); links open in a new tab with rel="noopener noreferrer".
+ */
+(function () {
+  'use strict';
+
+  // document.currentScript is only set while this script first runs, so read it now.
+  var script = document.currentScript || document.querySelector('script[src*="chat.js"]');
+  var WEBHOOK_PATH = 'webhooks/rest/webhook';
+  var REQUEST_TIMEOUT_MS = 20000;
+  var TYPING_DELAY_MS = 300;
+  var FRAMEWORK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+  /* ---------- settings ---------- */
+
+  function httpUrl(value, base) {
+    if (!value) return null;
+    try {
+      var url = new URL(value, base);
+      return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function readConfig() {
+    var params = new URLSearchParams(window.location.search);
+    var data = (script && script.dataset) || {};
+    // The page's own directory, not its origin, so cxbot also works below a path prefix.
+    var server = httpUrl(data.server || params.get('server') || './', window.location.href);
+    if (!server) server = new URL('./', window.location.href);
+    if (!/\/$/.test(server.pathname)) server.pathname += '/';
+    var framework = data.framework || params.get('framework') || '';
+    return {
+      webhook: new URL(WEBHOOK_PATH, server).href,
+      // Only a plain id: anything else would let a crafted link send an arbitrary command.
+      framework: FRAMEWORK_ID.test(framework) ? framework : '',
+      storageKey: 'cxbot.sender:' + server.href,
+    };
+  }
+
+  /* ---------- sender id ---------- */
+
+  function randomId() {
+    var cryptoApi = window.crypto;
+    if (cryptoApi && typeof cryptoApi.randomUUID === 'function') return cryptoApi.randomUUID();
+    // randomUUID needs a secure context (https or localhost); build a version 4 UUID by hand.
+    var bytes = new Uint8Array(16);
+    if (cryptoApi && typeof cryptoApi.getRandomValues === 'function') {
+      cryptoApi.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); });
+    return [hex.slice(0, 4), hex.slice(4, 6), hex.slice(6, 8), hex.slice(8, 10), hex.slice(10)]
+      .map(function (part) { return part.join(''); }).join('-');
+  }
+
+  /** The id the bot knows this browser by, kept so that a reload resumes the run. */
+  function senderId(key) {
+    var id = null;
+    try {
+      id = window.localStorage.getItem(key);
+      if (!id) {
+        id = randomId();
+        window.localStorage.setItem(key, id);
+      }
+    } catch (err) {
+      // Storage blocked (privacy settings, sandboxed frame): chat anyway, without resuming.
+      id = id || randomId();
+    }
+    return id;
+  }
+
+  /* ---------- text: entities and the Markdown subset ---------- */
+
+  var NAMED_ENTITIES = new Map([['amp', '&'], ['lt', '<'], ['gt', '>'], ['quot', '"'], ['apos', "'"],
+    ['nbsp', '\u00a0']]);
+
+  /** Undo the server's HTML escaping; the result only ever goes into textContent or attributes. */
+  function decodeEntities(text) {
+    return text.replace(/&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});/g, function (match, name) {
+      if (name.charAt(0) !== '#') return NAMED_ENTITIES.has(name) ? NAMED_ENTITIES.get(name) : match;
+      var hex = name.charAt(1) === 'x' || name.charAt(1) === 'X';
+      var code = parseInt(name.slice(hex ? 2 : 1), hex ? 16 : 10);
+      var valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+      return valid ? String.fromCodePoint(code) : match;
+    });
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function srOnly(text) {
+    return el('span', 'cxbot-sr-only', text);
+  }
+
+  function linkTo(url, title) {
+    var a = el('a', 'cxbot-link', title);
+    a.href = url.href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    a.appendChild(srOnly(' (opens in a new tab)'));
+    return a;
+  }
+
+  // cxbot escapes Markdown's special characters in its texts with backslashes (CommonMark's rule:
+  // a backslash before ASCII punctuation stands for that character) before escaping them for HTML.
+  var ESCAPE = /\\([!-\/:-@\[-`{-~])/g;
+  // One of: 1 an escaped character, 2 **bold**, 3-4 [title](url), 5 a bare http(s) address (its
+  // trailing punctuation left out). Bold and titles may contain escapes, never an unescaped "**".
+  var INLINE = new RegExp([
+    ESCAPE.source,
+    /\*\*((?:\\.|[^\\*]|\*(?!\*))+?)\*\*/.source,
+    /\[((?:\\.|[^\\\]\n])+)\]\(([^()\s]+)\)/.source,
+    /(https?:\/\/[^\s<>()"]*[^\s<>()".,;:!?'&])/.source,
+  ].join('|'), 'g');
+  var TITLE_LINE = /^\*\*((?:\\.|[^\\*]|\*(?!\*))+)\*\*$/;
+
+  /** Markdown source without its escapes and entities: what the words really say. */
+  function plainText(source) {
+    var out = '';
+    var last = 0;
+    var match;
+    ESCAPE.lastIndex = 0;
+    while ((match = ESCAPE.exec(source)) !== null) {
+      out += decodeEntities(source.slice(last, match.index)) + match[1];
+      last = ESCAPE.lastIndex;
+    }
+    return out + decodeEntities(source.slice(last));
+  }
+
+  /** Append one line of light Markdown to `parent` as text nodes, <strong> and <a> elements. */
+  function appendInline(parent, source, base, inBold) {
+    var pieces = [];
+    var match;
+    // Collect first: the recursion for bold text reuses the same (global) regular expression.
+    INLINE.lastIndex = 0;
+    while ((match = INLINE.exec(source)) !== null) {
+      pieces.push({ start: match.index, end: INLINE.lastIndex, groups: match.slice() });
+    }
+    var last = 0;
+    var text = function (end) {
+      if (end > last) parent.appendChild(document.createTextNode(decodeEntities(source.slice(last, end))));
+    };
+    pieces.forEach(function (piece) {
+      var g = piece.groups;
+      text(piece.start);
+      last = piece.end;
+      if (g[1] !== undefined) {
+        parent.appendChild(document.createTextNode(g[1]));
+      } else if (g[2] !== undefined) {
+        var target = inBold ? parent : parent.appendChild(el('strong'));
+        appendInline(target, g[2], base, true);
+      } else {
+        var title = plainText(g[3] !== undefined ? g[3] : g[5]);
+        var url = httpUrl(plainText(g[4] !== undefined ? g[4] : g[5]), base);
+        // Not http(s) (javascript:, data:, ...): show the words, never a live link.
+        parent.appendChild(url ? linkTo(url, title) : document.createTextNode(title));
+      }
+    });
+    text(source.length);
+  }
+
+  /**
+   * A message text as block elements: paragraphs split on blank lines, lines kept with <br>, runs of
+   * "- " lines as a list, and a line that is bold all through as the message's title.
+   */
+  function renderText(source, base) {
+    var fragment = document.createDocumentFragment();
+    var paragraph = null;
+    var list = null;
+    source.replace(/\r\n?/g, '\n').split('\n').forEach(function (line) {
+      // Trailing spaces are Markdown's hard line break; every line is kept as a line anyway.
+      var trimmed = line.trim();
+      if (!trimmed) {
+        paragraph = list = null;
+        return;
+      }
+      var item = /^[-*+]\s+(.*)$/.exec(trimmed);
+      if (item) {
+        paragraph = null;
+        if (!list) list = fragment.appendChild(el('ul', 'cxbot-list'));
+        appendInline(list.appendChild(el('li')), item[1], base, false);
+        return;
+      }
+      list = null;
+      var title = TITLE_LINE.exec(trimmed);
+      if (title) {
+        paragraph = null;
+        var heading = fragment.appendChild(el('p', 'cxbot-title'));
+        appendInline(heading.appendChild(el('strong')), title[1], base, true);
+        return;
+      }
+      if (paragraph) paragraph.appendChild(el('br'));
+      else paragraph = fragment.appendChild(el('p'));
+      appendInline(paragraph, trimmed, base, false);
+    });
+    return fragment;
+  }
+
+  /* ---------- the widget ---------- */
+
+  function ensureStylesheet() {
+    if (!script || !script.src || document.querySelector('link[href*="chat.css"]')) return;
+    var link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = new URL('chat.css', script.src).href;
+    document.head.appendChild(link);
+  }
+
+  function mountPoint() {
+    var root = document.querySelector('[data-cxbot-chat]');
+    if (root) return root;
+    root = el('section', 'cxbot');
+    root.setAttribute('aria-label', 'Chat');
+    if (script && script.parentNode && script.parentNode !== document.head) {
+      script.parentNode.insertBefore(root, script.nextSibling);
+    } else {
+      document.body.appendChild(root);
+    }
+    return root;
+  }
+
+  function Chat(root, config) {
+    this.root = root;
+    this.config = config;
+    this.sender = senderId(config.storageKey);
+    this.busy = false;
+    this.lastTitle = ''; // the title of the latest bot message that had one
+    this.failed = null; // how to resend the last message that could not be delivered ("Try again")
+    this.typingTimer = null;
+    this.build();
+  }
+
+  Chat.prototype.build = function () {
+    var root = this.root;
+    root.classList.add('cxbot');
+    root.textContent = '';
+    root.dataset.state = 'idle';
+
+    // The log is focusable so that keyboard users can scroll it; aria-busy holds back announcements
+    // while a reply is on its way, so that all of its messages are read out together.
+    this.log = root.appendChild(el('div', 'cxbot-log'));
+    this.log.setAttribute('role', 'log');
+    this.log.setAttribute('aria-live', 'polite');
+    this.log.setAttribute('aria-relevant', 'additions');
+    this.log.setAttribute('aria-label', 'Conversation');
+    this.log.tabIndex = 0;
+
+    this.status = root.appendChild(el('div', 'cxbot-status'));
+    this.status.setAttribute('role', 'status');
+
+    // role=alert regions announce changed content, so this one stays in the page, emptied when fine.
+    this.error = root.appendChild(el('div', 'cxbot-error'));
+    this.error.setAttribute('role', 'alert');
+
+    var form = root.appendChild(el('form', 'cxbot-form'));
+    form.noValidate = true;
+    var inputId = 'cxbot-input-' + Math.random().toString(36).slice(2, 8);
+    var label = form.appendChild(el('label', 'cxbot-sr-only', 'Your message'));
+    label.htmlFor = inputId;
+    this.input = form.appendChild(el('input', 'cxbot-input'));
+    this.input.id = inputId;
+    this.input.type = 'text';
+    this.input.autocomplete = 'off';
+    this.input.enterKeyHint = 'send';
+    this.input.maxLength = 2000;
+    this.input.placeholder = 'Type your answer';
+    this.sendButton = form.appendChild(el('button', 'cxbot-send', 'Send'));
+    this.sendButton.type = 'submit';
+
+    var chat = this;
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      chat.sendTyped();
+    });
+  };
+
+  Chat.prototype.setBusy = function (busy) {
+    var status = this.status;
+    this.busy = busy;
+    this.root.dataset.state = busy ? 'busy' : (this.failed ? 'error' : 'idle');
+    this.log.setAttribute('aria-busy', busy ? 'true' : 'false');
+    clearTimeout(this.typingTimer);
+    status.textContent = '';
+    if (!busy) return;
+    // Most replies take a few milliseconds: only a slower one shows (and announces) "typing".
+    this.typingTimer = setTimeout(function () {
+      var typing = status.appendChild(el('span', 'cxbot-typing'));
+      var dots = typing.appendChild(el('span', 'cxbot-dots'));
+      dots.setAttribute('aria-hidden', 'true');
+      for (var i = 0; i < 3; i++) dots.appendChild(el('span'));
+      typing.appendChild(document.createTextNode('cxbot is typing\u2026'));
+    }, TYPING_DELAY_MS);
+  };
+
+  Chat.prototype.showError = function (text) {
+    var chat = this;
+    this.error.textContent = '';
+    this.error.appendChild(el('span', null, text + ' '));
+    var retry = this.error.appendChild(el('button', 'cxbot-retry', 'Try again'));
+    retry.type = 'button';
+    retry.addEventListener('click', function () { chat.retry(); });
+  };
+
+  Chat.prototype.clearError = function () {
+    this.error.textContent = '';
+  };
+
+  /** Append a bubble; `who` is "bot" or "user". */
+  Chat.prototype.bubble = function (who) {
+    var message = this.log.appendChild(el('div', 'cxbot-msg cxbot-msg--' + who));
+    message.appendChild(srOnly(who === 'bot' ? 'cxbot said:' : 'You said:'));
+    return message;
+  };
+
+  Chat.prototype.addUserMessage = function (text) {
+    var message = this.bubble('user');
+    message.appendChild(el('div', 'cxbot-bubble', text));
+    return message;
+  };
+
+  Chat.prototype.addBotMessage = function (data) {
+    var message = this.bubble('bot');
+    var text = typeof data.text === 'string' ? data.text : '';
+    var title = null;
+    if (text) {
+      var body = message.appendChild(el('div', 'cxbot-bubble'));
+      body.appendChild(renderText(text, this.config.webhook));
+      title = body.querySelector('.cxbot-title');
+      if (title) this.lastTitle = title.textContent;
+    }
+    var image = typeof data.image === 'string' ? httpUrl(data.image, this.config.webhook) : null;
+    if (image) {
+      message.classList.add('cxbot-msg--media');
+      var figure = message.appendChild(el('figure', 'cxbot-figure'));
+      var img = el('img', 'cxbot-image');
+      // cxbot sends a result's chart as a message of its own right after the result text, whose
+      // title (the stage line) and dimension lines say in words what the chart shows.
+      img.alt = typeof data.alt === 'string' && data.alt ? plainText(data.alt)
+        : this.lastTitle ? 'Chart of the scores above. ' + this.lastTitle : 'Chart of your results';
+      img.decoding = 'async';
+      img.referrerPolicy = 'no-referrer';
+      img.src = image.href;
+      var zoom = figure.appendChild(linkTo(image, ''));
+      zoom.classList.add('cxbot-image-link');
+      zoom.insertBefore(img, zoom.firstChild);
+    }
+    var buttons = Array.isArray(data.buttons) ? data.buttons.filter(function (b) {
+      return b && typeof b.title === 'string' && typeof b.payload === 'string';
+    }) : [];
+    if (buttons.length) this.addButtons(message, buttons, title ? title.textContent : '');
+    return message;
+  };
+
+  Chat.prototype.addButtons = function (message, buttons, title) {
+    var chat = this;
+    var group = message.appendChild(el('div', 'cxbot-buttons'));
+    group.setAttribute('role', 'group');
+    group.setAttribute('aria-label', title ? 'Options: ' + title : 'Options');
+    buttons.forEach(function (spec) {
+      var label = decodeEntities(spec.title);
+      var button = group.appendChild(el('button', 'cxbot-option', label));
+      button.type = 'button';
+      button.addEventListener('click', function () {
+        if (chat.busy || button.disabled) return;
+        chat.choose(group, button, spec.payload, label);
+      });
+    });
+  };
+
+  function setDisabled(group, disabled) {
+    Array.prototype.forEach.call(group.querySelectorAll('button'), function (b) { b.disabled = disabled; });
+  }
+
+  /** A button was pressed: its payload answers the message; the message's buttons are then spent. */
+  Chat.prototype.choose = function (group, button, payload, label) {
+    var chat = this;
+    setDisabled(group, true);
+    button.classList.add('is-chosen');
+    var mark = button.appendChild(srOnly(' (chosen)'));
+    var resend = function () { chat.choose(group, button, payload, label); };
+    this.send(payload, label, { fromButton: true, resend: resend }).then(function (ok) {
+      if (ok) return;
+      // Not delivered: the question is still open, so its buttons work again.
+      setDisabled(group, false);
+      button.classList.remove('is-chosen');
+      mark.remove();
+      button.focus();
+    });
+  };
+
+  Chat.prototype.sendTyped = function () {
+    var text = this.input.value.trim();
+    if (!text || this.busy) return;
+    this.input.value = '';
+    this.send(text, text, { typed: true });
+  };
+
+  Chat.prototype.retry = function () {
+    var failed = this.failed;
+    if (!failed || this.busy) return;
+    if (failed.options.resend) {
+      failed.options.resend();
+      return;
+    }
+    // Typed text went back into the text box when it failed: send it from there, edits and all.
+    if (failed.options.typed && this.input.value.trim()) {
+      this.sendTyped();
+      return;
+    }
+    this.send(failed.message, failed.shown, failed.options);
+  };
+
+  /**
+   * Send one message and show the replies. `shown` is what the user's bubble says (a button's title
+   * rather than its payload); null sends silently (the /start on load). Resolves to true when the
+   * server answered.
+   */
+  Chat.prototype.send = function (message, shown, options) {
+    var chat = this;
+    options = options || {};
+    if (this.busy) return Promise.resolve(false);
+    this.clearError();
+    this.failed = null;
+    this.setBusy(true);
+    var mine = shown === null ? null : this.addUserMessage(shown);
+    if (mine) this.scrollTo(mine);
+    var controller = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+
+    return fetch(this.config.webhook, {
+      method: 'POST',
+      mode: 'cors',
+      credentials: 'omit',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ sender: this.sender, message: message }),
+      signal: controller ? controller.signal : undefined,
+    }).then(function (response) {
+      if (!response.ok) {
+        var error = new Error('HTTP ' + response.status);
+        error.status = response.status;
+        throw error;
+      }
+      return response.json();
+    }).then(function (replies) {
+      if (!Array.isArray(replies)) throw new SyntaxError('the answer is not a list of messages');
+      chat.showReplies(replies, options);
+      return true;
+    }).catch(function (err) {
+      // Undo the optimistic bubble and give typed text back, so nothing the user wrote is lost.
+      if (mine) mine.remove();
+      if (options.typed && !chat.input.value) chat.input.value = message;
+      chat.failed = { message: message, shown: shown, options: options };
+      chat.showError(describeError(err));
+      return false;
+    }).finally(function () {
+      if (timer) clearTimeout(timer);
+      chat.setBusy(false);
+    });
+  };
+
+  function describeError(err) {
+    if (err && err.status >= 500) {
+      return 'The chat server ran into a problem (error ' + err.status + '). Please try again in a moment.';
+    }
+    if (err && err.status) {
+      return 'The chat server could not take that message (error ' + err.status + ').';
+    }
+    if (err && err.name === 'AbortError') return 'The chat server took too long to answer.';
+    if (err instanceof SyntaxError) return 'The chat server sent an answer this page could not read.';
+    return 'Sorry, the chat server can\u2019t be reached right now. Check your connection and try again.';
+  }
+
+  Chat.prototype.showReplies = function (replies, options) {
+    var added = [];
+    var chat = this;
+    replies.forEach(function (reply) {
+      if (reply && typeof reply === 'object') added.push(chat.addBotMessage(reply));
+    });
+    if (!added.length) return;
+    this.scrollTo(added[0]);
+    // A pressed button is now disabled and has lost focus: carry keyboard users on to the next
+    // options, or back to the text box. Typing users keep their focus in the text box.
+    if (options.fromButton) {
+      var next = null;
+      for (var i = added.length - 1; i >= 0 && !next; i--) next = added[i].querySelector('.cxbot-option');
+      (next || this.input).focus({ preventScroll: true });
+    }
+  };
+
+  /** Scroll the log (not the embedding page) so that `message` starts at the top of the view. */
+  Chat.prototype.scrollTo = function (message) {
+    // The log is position: relative, so offsetTop is measured from its top.
+    this.log.scrollTop = message.offsetTop - 8;
+  };
+
+  function start() {
+    var config = readConfig();
+    ensureStylesheet();
+    var chat = new Chat(mountPoint(), config);
+    // "/start" resumes an open run, or offers the assessments; a framework picks one straight away.
+    chat.send(config.framework ? '/start ' + config.framework : '/start', null);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

@@ -1,0 +1,140 @@
+"""The generic webhook channel: Rasa's REST channel protocol (see docs/webhook.md).
+
+- `GET  /webhooks/rest/` answers `{"status": "ok"}`.
+- `POST /webhooks/rest/webhook` takes `{"sender", "message", "metadata"?}` and answers the replies
+  as a JSON list of `{"recipient_id", "text"?, "buttons"?, "image"?}` (`bot.rest_render`). With
+  `metadata.callback_url` it works in callback mode instead (below).
+- `POST /webhooks/callback/webhook` (Rasa's callback channel path) is always in callback mode, to
+  `metadata.callback_url` or else `CXBOT_CALLBACK_URL`.
+
+Callback mode: the message is handled (applied and stored) before the answer, which is an
+acknowledgement, `{"status": "accepted", "messages": n}`; the same JSON list is then POSTed to the
+callback URL in the background (`bot.callbacks`). The URL is checked against the SSRF guard first,
+so a refused one is a 400 at once.
+
+Each request is checked in this order, and nothing reaches the engine unless all pass: content type
+(415), body size (413), signature when `CXBOT_WEBHOOK_SECRET` is set (401, `bot.webhook_auth`),
+JSON shape (400), callback URL (400).
+
+A retried delivery names itself with `metadata.message_id` (or the `Idempotency-Key` header); the
+id is scoped to the sender, and the engine answers a repeated one with the replies it stored the
+first time, applying nothing again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from aiohttp.resolver import ThreadedResolver
+
+from bot.app_keys import RESOLVER
+from bot.callbacks import CallbackSender, Delivery, callback_sender
+from bot.cors import CorsPolicy
+from bot.http_errors import json_error
+from bot.public_url import base_url, chart_path
+from bot.rest_render import as_json, render_replies
+from bot.settings import Settings
+from bot.url_guard import CallbackRefused
+from bot.webhook_auth import signature_problem
+from bot.webhook_request import BadRequest, RestRequest, check_content_type, parse_rest_request, read_body
+from dialogs.engine import Engine
+from dialogs.types import Inbound
+
+CHANNEL = "webhook"
+STATUS_PATH = "/webhooks/rest/"
+REST_PATH = "/webhooks/rest/webhook"
+CALLBACK_PATH = "/webhooks/callback/webhook"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def install(app: web.Application, settings: Settings, engine: Engine) -> None:
+    """Add the webhook routes, their CORS preflights and the callback sender to the app."""
+    webhook = RestWebhook(settings, engine)
+    cors = CorsPolicy(settings.cors_origins)
+    app.router.add_get(STATUS_PATH, status)
+    app.router.add_post(REST_PATH, webhook.rest)
+    app.router.add_post(CALLBACK_PATH, webhook.callback)
+    for path in (STATUS_PATH, REST_PATH, CALLBACK_PATH):
+        app.router.add_route("OPTIONS", path, cors.preflight)
+    app.cleanup_ctx.append(webhook.callbacks_context)
+
+
+async def status(request: web.Request) -> web.Response:
+    """Rasa's channel health check."""
+    return web.json_response({"status": "ok"})
+
+
+def delivery_id(sender: str, message_id: str) -> str:
+    """The engine's deduplication key: the client's id scoped to its sender, in 64 characters."""
+    return hashlib.sha256(f"{sender}\x00{message_id}".encode()).hexdigest()
+
+
+class RestWebhook:
+    """Handlers of the two POST routes, sharing the engine and the callback sender."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        self._callbacks: CallbackSender | None = None
+
+    async def callbacks_context(self, app: web.Application) -> AsyncIterator[None]:
+        """Cleanup context: the callback sender lives (and drains) with the app."""
+        resolver = app.get(RESOLVER) or ThreadedResolver()
+        async with callback_sender(self.settings, resolver) as sender:
+            self._callbacks = sender
+            yield
+            self._callbacks = None
+
+    @property
+    def callbacks(self) -> CallbackSender:
+        if self._callbacks is None:
+            raise RuntimeError("the webhook's callback sender runs only while the app is started")
+        return self._callbacks
+
+    async def rest(self, request: web.Request) -> web.Response:
+        """`POST /webhooks/rest/webhook`: replies in the answer, or by callback if metadata asks."""
+        return await self._handle(request, callback_only=False)
+
+    async def callback(self, request: web.Request) -> web.Response:
+        """`POST /webhooks/callback/webhook`: always replies by callback."""
+        return await self._handle(request, callback_only=True)
+
+    async def _handle(self, request: web.Request, callback_only: bool) -> web.Response:
+        try:
+            parsed = await self._read(request)
+            url = await self._callback_url(parsed, callback_only)
+        except BadRequest as error:
+            return json_error(error.status, error.message)
+        message_id = delivery_id(parsed.sender, parsed.message_id) if parsed.message_id else None
+        replies = await self.engine.handle(Inbound(CHANNEL, parsed.sender, parsed.message, message_id))
+        base = base_url(request, self.settings)
+        messages = render_replies(replies, parsed.sender, lambda token: base + chart_path(token))
+        if url is None:
+            return web.json_response(as_json(messages))
+        self.callbacks.submit(Delivery(parsed.sender, url, as_json(messages)))
+        return web.json_response({"status": "accepted", "messages": len(messages)})
+
+    async def _read(self, request: web.Request) -> RestRequest:
+        check_content_type(request)
+        body = await read_body(request, self.settings.max_body_bytes)
+        if self.secret is not None:
+            problem = signature_problem(self.secret, request.headers, body, time.time())
+            if problem is not None:
+                raise BadRequest(401, problem)
+        return parse_rest_request(body, request.headers.get(IDEMPOTENCY_HEADER))
+
+    async def _callback_url(self, parsed: RestRequest, callback_only: bool) -> str | None:
+        url = parsed.callback_url or (self.settings.callback_url if callback_only else None)
+        if url is None:
+            if callback_only:
+                raise BadRequest(400, "no callback URL: send metadata.callback_url or set CXBOT_CALLBACK_URL")
+            return None
+        try:
+            await self.callbacks.check(url)
+        except CallbackRefused as error:
+            raise BadRequest(400, f"refused callback URL: {error}") from None
+        return url
