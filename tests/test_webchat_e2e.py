@@ -1,8 +1,8 @@
 """End to end: the web chat page (bot/static) in headless Chromium against a running cxbot server.
 
 The page is served by a second web server on another port, a different origin, as a site embedding
-the chat would serve it, and is pointed at cxbot's webhook with `?server=`: the browser's CORS checks
-run for real. The browser is Debian's `chromium` driven by Playwright (`.ci/install-browser`);
+the chat would serve it, with `data-server` on its script tag pointing at cxbot: the browser's CORS
+checks run for real. The browser is Debian's `chromium` driven by Playwright (`.ci/install-browser`);
 Playwright's own browser downloads are not used.
 
 Without the browser or Playwright the tests skip, unless CXBOT_REQUIRE_BROWSER is set (CI), when
@@ -103,8 +103,12 @@ async def embedder() -> AsyncIterator[str]:
     """Another site: serves bot/static (the page at /, its files under /static/) and a page of its own
     (/embed.html?bot=<cxbot's address>) that embeds the chat from cxbot with a script tag."""
 
-    async def index(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / "index.html")
+    async def index(request: web.Request) -> web.Response:
+        """cxbot's own page, as a site would copy it, its script tag pointed at the bot (`?bot=`)."""
+        bot = html.escape(request.query.get("bot", ""), quote=True)
+        tag = f'<script data-server="{bot}" src='
+        page = (STATIC / "index.html").read_text().replace("<script src=", tag)
+        return web.Response(text=page, content_type="text/html")
 
     async def embedding(request: web.Request) -> web.Response:
         bot = html.escape(request.query.get("bot", ""), quote=True)
@@ -231,7 +235,7 @@ async def test_whole_assessment_from_another_origin_then_resume(
     browser: Browser, embedder: str, bot: str, shots: Path
 ) -> None:
     """The issue's scenario: all 11 questions by buttons, Submit, result and chart; a reload resumes."""
-    page_url = f"{embedder}/?{urlencode({'server': bot})}"
+    page_url = f"{embedder}/?{urlencode({'bot': bot})}"
     assert embedder != bot, "the page and the webhook must be different origins"
     context, page, console = await new_page(browser)
     try:

@@ -10,7 +10,7 @@
  *           data-framework="cx-maturity" defer></script>
  *
  * Settings, first found wins:
- *   server     data-server on the script tag, ?server= on the page address, else the page's own server
+ *   server     data-server on the script tag, else the page's own server
  *   framework  data-framework on the script tag, or ?framework=; the first message is then
  *              "/start <framework>" instead of "/start" (which resumes an open run or offers the menu)
  * The chat is built inside the first element with a data-cxbot-chat attribute, or right after the
@@ -48,8 +48,10 @@
   function readConfig() {
     var params = new URLSearchParams(window.location.search);
     var data = (script && script.dataset) || {};
-    // The page's own directory, not its origin, so cxbot also works below a path prefix.
-    var server = httpUrl(data.server || params.get('server') || './', window.location.href);
+    // Only the embedding page chooses the server (data-server): a ?server= in a link would let anyone
+    // show another bot's messages under this site's address. The default is the page's own directory,
+    // not its origin, so cxbot also works below a path prefix.
+    var server = httpUrl(data.server || './', window.location.href);
     if (!server) server = new URL('./', window.location.href);
     if (!/\/$/.test(server.pathname)) server.pathname += '/';
     var framework = data.framework || params.get('framework') || '';
