@@ -37,6 +37,7 @@ from bot.cors import CorsPolicy
 from bot.http_errors import json_error, json_errors
 from bot.openapi import openapi_document
 from bot.settings import Settings
+from bot.startup import CannotStart
 from dialogs.catalogue import catalogue
 from dialogs.engine import Engine
 
@@ -49,9 +50,9 @@ CHART_CACHE_SIZE = 256
 
 def channel_installers() -> list[ChannelInstaller]:
     """The channels `cxbot serve` runs, in the order their routes are added."""
-    from bot import web_chat, webhook
+    from bot import telegram, web_chat, webhook
 
-    return [webhook.install, web_chat.install]
+    return [webhook.install, web_chat.install, telegram.install]
 
 
 def build_app(
@@ -109,27 +110,23 @@ def serve(settings: Settings) -> int:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         asyncio.run(_serve(settings))
-    except CannotListen as error:
+    except CannotStart as error:
         print(f"cxbot: {error}", file=sys.stderr)
         return 1
     return 0
 
 
-class CannotListen(Exception):
-    """The address to serve on cannot be used (most often: the port is taken)."""
-
-
 async def _serve(settings: Settings) -> None:
     async with running_engine(settings) as engine:
         runner = web.AppRunner(build_app(settings, engine), handle_signals=False, access_log=None)
-        await runner.setup()
         try:
+            await runner.setup()  # starts the channels: a CannotStart from one of them stops here
             site = web.TCPSite(runner, settings.host, settings.port)
             try:
                 await site.start()
             except OSError as error:
                 where = f"{settings.host}:{settings.port}"
-                raise CannotListen(f"cannot serve on {where}: {error.strerror or error}") from error
+                raise CannotStart(f"cannot serve on {where}: {error.strerror or error}") from error
             for address in runner.addresses:
                 host, port = address[0], address[1]
                 log.info(

@@ -64,7 +64,7 @@ class Dialogue:
         elif conv.run is not None:
             self._resume(conv)
         else:
-            self._offer(conv, conv.cat.text("welcome"))
+            self._offer(conv, self._welcome(conv))
 
     def _start_framework(self, conv: Conversation, framework_id: str) -> None:
         framework = conv.context.frameworks.get(framework_id.lower())
@@ -101,6 +101,11 @@ class Dialogue:
             )
         self.fire(conv, "begin")
 
+    def _welcome(self, conv: Conversation) -> str:
+        name = conv.inbound.display_name
+        greeting = conv.cat.text("greeting_named", name=name) if name else conv.cat.text("greeting")
+        return f"{greeting} {conv.cat.text('welcome')}"
+
     def _offer(self, conv: Conversation, lead: str) -> None:
         if conv.state != m.IDLE and conv.run is None:
             self.fire(conv, "leave")
@@ -120,7 +125,7 @@ class Dialogue:
         elif conv.state == m.REVIEWING:
             conv.say("review_footer")
         else:
-            self._offer(conv, conv.cat.text("welcome"))
+            self._offer(conv, self._welcome(conv))
 
     def _typed_value(self, conv: Conversation, text: str) -> int | None:
         """A level typed as its number, its label, or a button title such as "3 - Targeted"."""

@@ -1,0 +1,229 @@
+"""The Telegram channel in `cxbot serve` (aiogram 3): one bot, polling or webhook.
+
+`install` is the server's channel installer; it does nothing unless `CXBOT_TELEGRAM_TOKEN` is set.
+One `Bot` and its HTTP session live as long as the app (a clean-up context opens them at start-up
+and closes them at the end). `CXBOT_TELEGRAM_API_URL` points them at another Bot API server
+(requests then go to `{url}/bot{token}/{method}`).
+
+At start-up: the command menu (`setMyCommands`), then either
+
+- long polling (the default): `deleteWebhook`, then aiogram's `start_polling` as a task next to the
+  HTTP server (no signal handlers of its own: `cxbot serve` owns SIGINT and SIGTERM); or
+- webhook mode, when `CXBOT_TELEGRAM_WEBHOOK_URL` is set: a POST route on this server at that URL's
+  path and `setWebhook` with a secret token (`CXBOT_TELEGRAM_WEBHOOK_SECRET`, or a random one per
+  start). Each request must carry it in `X-Telegram-Bot-Api-Secret-Token` (compared in constant
+  time; 401 otherwise) and is acknowledged only after its update has been handled: the answer is
+  stored and sent. An error answers 500, so Telegram delivers the update again.
+
+At shutdown: polling stops, updates in flight finish (bounded), the session closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, Update
+from aiohttp import ClientError, web
+
+from bot.app_keys import CHARTS
+from bot.http_errors import json_error
+from bot.settings import Settings
+from bot.startup import CannotStart
+from bot.telegram_channel import TelegramChannel
+from bot.telegram_delivery import Delivery, Pictures
+from bot.telegram_gate import UpdateGate
+from bot.telegram_keyboards import LiveKeyboards
+from bot.telegram_retry import RetryAfter
+from dialogs.catalogue import Catalogue
+from dialogs.engine import Engine
+
+COMMANDS = ("start", "help", "back", "skip", "review", "submit", "results", "mydata", "deletemydata")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""What Telegram accepts as a webhook `secret_token`."""
+POLLING_TIMEOUT = 25
+"""Seconds each `getUpdates` long poll waits for news."""
+DRAIN_TIMEOUT = 15.0
+"""Seconds shutdown waits for updates being handled."""
+
+log = logging.getLogger(__name__)
+
+
+def install(app: web.Application, settings: Settings, engine: Engine) -> None:
+    """Run the Telegram bot with the app, if a token is configured."""
+    if settings.telegram_token is None:
+        return
+    service = TelegramService(settings, engine, app[CHARTS].png)
+    if service.webhook_path is not None:
+        app.router.add_post(service.webhook_path, service.webhook)
+    app.cleanup_ctx.append(service.lifespan)
+
+
+def make_bot(settings: Settings) -> Bot:
+    """The bot and its session (no network yet), with flood-control retries."""
+    if settings.telegram_token is None:
+        raise ValueError("CXBOT_TELEGRAM_TOKEN is not set")
+    api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else PRODUCTION
+    session = AiohttpSession(api=api)
+    session.middleware(RetryAfter())
+    return Bot(settings.telegram_token.get_secret_value(), session=session)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured webhook secret, checked, or a fresh random one."""
+    if settings.telegram_webhook_secret is None:
+        return secrets.token_urlsafe(32)
+    secret = settings.telegram_webhook_secret.get_secret_value()
+    if not SECRET_PATTERN.fullmatch(secret):
+        raise CannotStart(
+            "CXBOT_TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and -, up to 256 characters"
+        )
+    return secret
+
+
+def bot_commands(cat: Catalogue) -> list[BotCommand]:
+    """The command menu, described in the bot's own words."""
+    return [BotCommand(command=name, description=cat.text(f"telegram_command_{name}")) for name in COMMANDS]
+
+
+def build_dispatcher(channel: TelegramChannel, gate: UpdateGate) -> Dispatcher:
+    """A dispatcher without aiogram's FSM (the engine owns the conversation), behind the gate."""
+    dispatcher = Dispatcher(disable_fsm=True)
+    dispatcher.update.outer_middleware(gate)
+    dispatcher.include_router(channel.router())
+    return dispatcher
+
+
+class TelegramService:
+    """The bot's lifetime within the app, and the webhook route."""
+
+    def __init__(self, settings: Settings, engine: Engine, pictures: Pictures) -> None:
+        self.settings = settings
+        self.cat = engine.context.cat
+        self.gate = UpdateGate()
+        self.channel = TelegramChannel(engine, Delivery(engine, pictures, LiveKeyboards()))
+        self.dispatcher = build_dispatcher(self.channel, self.gate)
+        self.webhook_url = settings.telegram_webhook_url or None
+        self.webhook_path = (urlsplit(self.webhook_url).path or "/") if self.webhook_url else None
+        self.secret = webhook_secret(settings) if self.webhook_url else None
+        self.bot: Bot | None = None
+
+    async def lifespan(self, app: web.Application) -> AsyncIterator[None]:
+        """Clean-up context: start the bot with the app, stop it with the app."""
+        bot = make_bot(self.settings)
+        polling: Polling | None = None
+        try:
+            try:
+                polling = await self._start(bot)
+            except (TelegramAPIError, ClientError, OSError) as error:
+                raise CannotStart(
+                    f"the Telegram bot cannot start: {error} (check CXBOT_TELEGRAM_* settings)"
+                ) from error
+            yield
+        finally:
+            self.bot = None
+            if polling is not None:
+                await polling.stop()
+            await self._drain()
+            await bot.session.close()
+
+    async def _start(self, bot: Bot) -> Polling | None:
+        """Commands menu, then the webhook or polling; the polling task if polling."""
+        me = await bot.me()
+        await bot.set_my_commands(bot_commands(self.cat))
+        if self.webhook_url:
+            self.bot = bot
+            allowed = self.dispatcher.resolve_used_update_types()
+            await bot.set_webhook(self.webhook_url, secret_token=self.secret, allowed_updates=allowed)
+            log.info("Telegram bot @%s: webhook at %s", me.username, self.webhook_url)
+            return None
+        await bot.delete_webhook()
+        polling = await Polling.start(self.dispatcher, bot)
+        log.info("Telegram bot @%s: long polling", me.username)
+        return polling
+
+    async def _drain(self) -> None:
+        try:
+            async with asyncio.timeout(DRAIN_TIMEOUT):
+                await self.gate.drain()
+        except TimeoutError:
+            log.warning("Telegram updates still being handled after %s s; closing anyway", DRAIN_TIMEOUT)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """A POST from Telegram: check the secret, handle the update, then acknowledge it."""
+        if not self.authentic(request):
+            return json_error(401, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+        bot = self.bot
+        if bot is None:
+            return json_error(503, "the Telegram bot is not running")
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": bot})
+        except ValueError:  # not JSON, or not an Update (pydantic's ValidationError is a ValueError)
+            return json_error(400, "the body is not a Telegram update")
+        await self.dispatcher.feed_update(bot, update)
+        return web.json_response({})
+
+    def authentic(self, request: web.Request) -> bool:
+        """Whether the request carries the webhook secret (constant-time comparison)."""
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+        return self.secret is not None and hmac.compare_digest(given, self.secret.encode())
+
+
+class Polling:
+    """aiogram's long polling as a task of its own, started and stopped with the app."""
+
+    def __init__(self, dispatcher: Dispatcher, bot: Bot) -> None:
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.started = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(cls, dispatcher: Dispatcher, bot: Bot) -> Polling:
+        """Start polling; returns once it runs (or raises why it could not)."""
+        polling = cls(dispatcher, bot)
+        await polling._start()
+        return polling
+
+    async def _start(self) -> None:
+        async def mark_started() -> None:
+            self.started.set()
+
+        self.dispatcher.startup.register(mark_started)
+        self.task = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot,
+                polling_timeout=POLLING_TIMEOUT,
+                handle_signals=False,
+                close_bot_session=False,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
+        )
+        waiting = asyncio.ensure_future(self.started.wait())
+        await asyncio.wait({self.task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        if self.task.done():
+            self.task.result()  # raises what stopped it
+            raise RuntimeError("Telegram polling stopped as soon as it started")
+
+    async def stop(self) -> None:
+        """Stop polling and wait for the polling task (updates in flight are the gate's to wait for)."""
+        if self.task is None:
+            return
+        if not self.task.done():
+            await self.dispatcher.stop_polling()
+        try:
+            await self.task
+        except Exception:
+            log.exception("Telegram polling ended with an error")
