@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dialogs.engine import Engine
+from dialogs.types import Inbound, Reply
 from frameworks.registry import FrameworkRegistry
 from storage.store import Store, open_store
 from tests.chat import Chat
@@ -114,3 +115,17 @@ def engine(sqlite_store: Store, frameworks: FrameworkRegistry) -> Engine:
 @pytest.fixture
 def chat(engine: Engine) -> Chat:
     return Chat(engine)
+
+
+@pytest.fixture
+def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[Inbound]:
+    """Every message that reaches any engine in this test."""
+    calls: list[Inbound] = []
+    real = Engine.handle
+
+    async def spy(self: Engine, inbound: Inbound) -> list[Reply]:
+        calls.append(inbound)
+        return await real(self, inbound)
+
+    monkeypatch.setattr(Engine, "handle", spy)
+    return calls

@@ -11,15 +11,16 @@ from bot.terminal import payload_for, render
 from dialogs.types import Button, ButtonRole, Link, Reply, ReplyKind
 
 
-def cxbot(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CXBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}"}
+def cxbot(tmp_path: Path, lines: list[str], *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`cxbot chat` as pat with the lines piped in; `env` adds settings."""
+    env = {"CXBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}", **env}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat", "--user", "pat", *args],
         input="".join(f"{line}\n" for line in lines),
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env=env,
+        env={**os.environ, **env},
         timeout=60,
         check=False,
     )
@@ -73,17 +74,7 @@ def test_bad_input_in_a_piped_session_is_answered_and_kept(tmp_path: Path) -> No
 
 
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
-    env = {**os.environ, "CXBOT_DATABASE_URL": "mysql://nobody@nowhere/db"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat"],
-        input="",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    done = cxbot(tmp_path, [], CXBOT_DATABASE_URL="mysql://nobody@nowhere/db")
     assert done.returncode == 2
     assert "use sqlite:///path.db or postgresql://" in done.stderr
 
@@ -105,16 +96,6 @@ def test_render_falls_back_to_text_for_every_field() -> None:
 
 
 def test_invalid_setting_is_a_clear_error(tmp_path: Path) -> None:
-    env = {**os.environ, "CXBOT_SQLITE_SYNCHRONOUS": "OFF"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat"],
-        input="",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    done = cxbot(tmp_path, [], CXBOT_SQLITE_SYNCHRONOUS="OFF")
     assert done.returncode == 2
     assert "invalid setting CXBOT_SQLITE_SYNCHRONOUS" in done.stderr

@@ -23,9 +23,8 @@ from aiohttp.test_utils import TestServer
 from bot.callbacks import CallbackSender, Delivery, callback_sender
 from bot.url_guard import CallbackRefused, GuardedResolver, check_callback_url
 from bot.webhook_auth import signed_headers
-from dialogs.engine import Engine
-from dialogs.types import Inbound, Reply
-from tests.webhook_support import REST, OfflineResolver, running_app, say, settings_for, texts
+from dialogs.types import Inbound
+from tests.webhook_support import REST, OfflineResolver, resolved, running_app, say, settings_for, texts
 
 CALLBACK = "/webhooks/callback/webhook"
 
@@ -63,19 +62,6 @@ async def receiving(receiver: Receiver) -> AsyncIterator[str]:
         yield str(server.make_url("/hook"))
     finally:
         await server.close()
-
-
-@pytest.fixture
-def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[Inbound]:
-    calls: list[Inbound] = []
-    real = Engine.handle
-
-    async def spy(self: Engine, inbound: Inbound) -> list[Reply]:
-        calls.append(inbound)
-        return await real(self, inbound)
-
-    monkeypatch.setattr(Engine, "handle", spy)
-    return calls
 
 
 async def test_replies_are_posted_to_the_callback_url_in_order(tmp_path: Path) -> None:
@@ -229,16 +215,7 @@ class Rebinding(AbstractResolver):
 
     async def resolve(self, host: str, port: int = 0, family: Any = socket.AF_INET) -> list[ResolveResult]:
         address = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address,
-                port=port,
-                family=socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-        ]
+        return [resolved(host, address, port)]
 
     async def close(self) -> None:
         pass

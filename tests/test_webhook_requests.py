@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from dialogs.engine import Engine
-from dialogs.types import Inbound, Reply
+from dialogs.types import Inbound
 from tests.webhook_support import REST, running_app, say, settings_for
 
 JSON = {"Content-Type": "application/json"}
@@ -78,20 +77,6 @@ BAD_REQUESTS = [
     ("text content type", body(GOOD), {"Content-Type": "text/plain"}, 415, "text/plain"),
     ("latin-1 charset", body(GOOD), {"Content-Type": "application/json; charset=latin-1"}, 415, "JSON"),
 ]
-
-
-@pytest.fixture
-def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[Inbound]:
-    """Every message that reaches any engine in this test."""
-    calls: list[Inbound] = []
-    real = Engine.handle
-
-    async def spy(self: Engine, inbound: Inbound) -> list[Reply]:
-        calls.append(inbound)
-        return await real(self, inbound)
-
-    monkeypatch.setattr(Engine, "handle", spy)
-    return calls
 
 
 @pytest.mark.parametrize(

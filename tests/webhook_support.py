@@ -42,20 +42,17 @@ class OfflineResolver(AbstractResolver):
         self.lookups.append(host)
         if host not in KNOWN_NAMES:  # as if there were no DNS at all
             raise socket.gaierror(socket.EAI_NONAME, f"{host} is not a name the tests know")
-        address = KNOWN_NAMES[host]
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address,
-                port=port,
-                family=socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-        ]
+        return [resolved(host, KNOWN_NAMES[host], port)]
 
     async def close(self) -> None:
         pass
+
+
+def resolved(host: str, address: str, port: int) -> ResolveResult:
+    """What a resolver answers for `host`: one numeric IPv4 address."""
+    return ResolveResult(
+        hostname=host, host=address, port=port, family=socket.AF_INET, proto=0, flags=socket.AI_NUMERICHOST
+    )
 
 
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
