@@ -140,11 +140,14 @@ class Conversation:
     def go_to(self, event: EventData) -> None:
         self.current()[0].cursor = event.kwargs["index"]
 
-    def go_to_first_open(self, _: EventData) -> None:
-        """Continue where the person left off: the first question not yet answered or skipped."""
+    def first_open(self) -> int:
+        """Where the person left off: the first question not yet answered or skipped (else the last)."""
         run, framework = self.current()
-        missing = [i for i, q in enumerate(framework.questions) if q.id not in run.answers]
-        run.cursor = missing[0] if missing else len(framework.questions) - 1
+        missing = (i for i, q in enumerate(framework.questions) if q.id not in run.answers)
+        return next(missing, len(framework.questions) - 1)
+
+    def go_to_first_open(self, _: EventData) -> None:
+        self.current()[0].cursor = self.first_open()
 
     def go_to_last(self, _: EventData) -> None:
         self.current()[0].cursor = len(self.questions) - 1

@@ -87,15 +87,14 @@ class Dialogue:
         self.fire(conv, "begin")
 
     def _resume(self, conv: Conversation) -> None:
-        run, framework = conv.current()
+        _, framework = conv.current()
         if conv.run_complete() and framework.review_before_submit:
             conv.say("resuming_review", ReplyKind.INFO, title=framework.title)
         else:
-            answered = len(run.answers)
             conv.say(
                 "resuming",
                 ReplyKind.INFO,
-                number=min(answered + 1, len(framework.questions)),
+                number=conv.first_open() + 1,
                 count=len(framework.questions),
                 title=framework.title,
             )

@@ -281,3 +281,15 @@ async def test_commands_outside_a_run_explain_themselves(chat: Chat) -> None:
         assert "no assessment in progress" in await chat.text(command), command
     assert "/start" in await chat.text("/review")
     assert "nothing changed" not in await chat.text("/no")
+
+
+async def test_resume_names_the_first_question_left_open(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "3", 3)
+    await chat.say("/review")
+    await chat.say("/change 6")  # answer question 6 out of order, back to the review
+    await chat.say("2")
+    replies = await chat.say("/start")
+    assert replies[0].text.startswith("Welcome back: you're on question 4 of 11")
+    assert replies[-1].title is not None
+    assert replies[-1].title.startswith("Question 4 of 11")
