@@ -28,7 +28,6 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from aiohttp import web
-from sqlalchemy import Connection, text
 
 from bot.app import running_engine
 from bot.app_keys import CHARTS, ENGINE, SETTINGS
@@ -40,6 +39,7 @@ from bot.settings import Settings
 from bot.startup import CannotStart
 from dialogs.catalogue import catalogue
 from dialogs.engine import Engine
+from storage.repository import ping
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +76,11 @@ async def health(request: web.Request) -> web.Response:
     store = request.app[ENGINE].store
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
-            await store.run(_ping)
+            await store.run(ping)
     except Exception:
         log.exception("health check: the database does not answer")
         return web.json_response({"status": "error", "database": "unavailable"}, status=503)
     return web.json_response({"status": "ok", "database": store.backend})
-
-
-def _ping(conn: Connection) -> None:
-    conn.execute(text("SELECT 1")).scalar_one()
 
 
 async def openapi(request: web.Request, document: dict[str, object]) -> web.Response:

@@ -237,3 +237,8 @@ def mark_inactive(conn: Connection, channel: str, external_id: str) -> None:
 def forget_replies_before(conn: Connection, before: datetime) -> int:
     """Drop remembered replies older than `before`: retries come within minutes, not days."""
     return int(conn.execute(sql.PRUNE_REMEMBERED, {"before": before}).rowcount)
+
+
+def ping(conn: Connection) -> None:
+    """A trivial round trip: the database answers."""
+    conn.execute(sql.PING).scalar_one()

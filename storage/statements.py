@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.tables import answers, participants, processed_messages, results, runs
@@ -192,3 +192,4 @@ REMEMBER = processed_messages.insert().values(
     created_at=bindparam("now"),
 )
 PRUNE_REMEMBERED = delete(processed_messages).where(processed_messages.c.created_at < bindparam("before"))
+PING = select(literal(1))
