@@ -4,6 +4,8 @@ Telegram carries at most 64 bytes per button, and a modified client can send any
 so the mapping is a closed grammar with one form per payload the engine puts on buttons:
 
     /answer 3 4 2       a:3:4:2        (run, question number, level)
+    /back 3 4           b:3:4          (run, question number)
+    /skip 3 4           k:3:4
     /change 4           c:4
     /yes restart        y:restart      (or y:delete)
     /start cx-maturity  s:cx-maturity
@@ -65,6 +67,8 @@ def _form(command: str, prefix: str, *args: str) -> _Form:
 
 _FORMS = (
     _form("/answer", "a", _NUMBER, _NUMBER, _NUMBER),
+    _form("/back", "b", _NUMBER, _NUMBER),
+    _form("/skip", "k", _NUMBER, _NUMBER),
     _form("/change", "c", _NUMBER),
     _form("/yes", "y", "restart|delete"),
     _form("/start", "s", _FRAMEWORK_ID),

@@ -39,6 +39,19 @@ def answer_payload(run: int, index: int, value: int) -> str:
     return f"/answer {run} {index + 1} {value}"
 
 
+def position_payload(name: str, run: int, index: int) -> str:
+    """A navigation button's payload (`/back 3 4`): it names the question it was shown with."""
+    return f"/{name} {run} {index + 1}"
+
+
+def parse_position(command: Command) -> tuple[int, int] | None:
+    """(run number, question index from 0) from `/back R Q` or `/skip R Q`, or None if malformed."""
+    if len(command.args) != 2 or not all(arg.isdigit() and len(arg) < 7 for arg in command.args):
+        return None
+    run, number = (int(arg) for arg in command.args)
+    return run, number - 1
+
+
 def parse_answer_payload(command: Command) -> tuple[int, int, int] | None:
     """(run number, question index from 0, value) from `/answer R Q V`, or None if malformed."""
     if len(command.args) != 3 or not all(arg.isdigit() and len(arg) < 7 for arg in command.args):

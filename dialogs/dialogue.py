@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dialogs import machine as m
-from dialogs.commands import TEXT, Command, parse_answer_payload
+from dialogs.commands import TEXT, Command, parse_answer_payload, parse_position
 from dialogs.conversation import Conversation
 from dialogs.my_data import my_data_replies
 from dialogs.render import menu_reply
@@ -163,17 +163,28 @@ class Dialogue:
         self.fire(conv, "answer", value=value)
 
     def _skip(self, conv: Conversation, command: Command) -> None:
-        if conv.state in (m.ASKING, m.REVISING):
-            self.fire(conv, "answer", value=None)
-        else:
+        if conv.state not in (m.ASKING, m.REVISING):
             self._not_now(conv, command)
+        elif self._pressed_elsewhere(conv, command):
+            conv.say("stale_button")
+        else:
+            self.fire(conv, "answer", value=None)
 
     def _back(self, conv: Conversation, command: Command) -> None:
         if conv.state not in m.IN_RUN:
             self._not_now(conv, command)
+        elif self._pressed_elsewhere(conv, command):
+            conv.say("stale_button")
         elif not self.fire(conv, "back"):
             conv.say("nothing_to_go_back_to")
             conv.show_question()
+
+    def _pressed_elsewhere(self, conv: Conversation, command: Command) -> bool:
+        """A Back or Skip button names the question it was shown with; typed commands name none."""
+        if not command.args:
+            return False
+        position = parse_position(command)
+        return position is None or conv.run is None or position != (conv.run.number, conv.run.cursor)
 
     def _review(self, conv: Conversation, command: Command) -> None:
         if not self.fire(conv, "review"):

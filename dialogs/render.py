@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dialogs.catalogue import Catalogue
-from dialogs.commands import answer_payload
+from dialogs.commands import answer_payload, position_payload
 from dialogs.types import Button, ButtonRole, QuestionRef, Reply, ReplyKind
 from frameworks.schema import Framework, Question
 
@@ -39,7 +39,8 @@ class _QuestionPage:
     title: str
     body: str
     choices: tuple[tuple[str, int], ...]
-    navigation: tuple[Button, ...]
+    navigation: tuple[tuple[str, str], ...]
+    """(title, command) of Back and Skip."""
 
 
 _pages: dict[tuple[int, str, str, int], _QuestionPage] = {}
@@ -75,10 +76,7 @@ def _build_question_page(cat: Catalogue, framework: Framework, index: int) -> _Q
     choices = tuple(
         (answer_text(cat, framework, question, level.value), level.value) for level in question.levels
     )
-    navigation = (
-        Button(cat.text("button_back"), "/back", ButtonRole.NAVIGATION),
-        Button(cat.text("button_skip"), "/skip", ButtonRole.NAVIGATION),
-    )
+    navigation = ((cat.text("button_back"), "back"), (cat.text("button_skip"), "skip"))
     return _QuestionPage(title, "\n".join(lines), choices, navigation)
 
 
@@ -97,11 +95,15 @@ def question_reply(
             else cat.text("current_answer", answer=answer_text(cat, framework, question, value))
         )
         text = f"{text}\n{current}"
-    buttons = tuple(Button(title, answer_payload(run, index, value)) for title, value in page.choices)
+    buttons = [Button(title, answer_payload(run, index, value)) for title, value in page.choices]
+    buttons += [
+        Button(title, position_payload(name, run, index), ButtonRole.NAVIGATION)
+        for title, name in page.navigation
+    ]
     return Reply(
         text=text,
         title=page.title,
-        buttons=buttons + page.navigation,
+        buttons=tuple(buttons),
         kind=ReplyKind.QUESTION,
         question=QuestionRef(run, index),
     )

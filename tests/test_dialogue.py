@@ -293,3 +293,18 @@ async def test_resume_names_the_first_question_left_open(chat: Chat) -> None:
     assert replies[0].text.startswith("Welcome back: you're on question 4 of 11")
     assert replies[-1].title is not None
     assert replies[-1].title.startswith("Question 4 of 11")
+
+
+async def test_old_back_and_skip_buttons_change_nothing(chat: Chat) -> None:
+    first = await chat.say("/start cx-maturity")
+    old_back, old_skip = (b.payload for b in first[-1].buttons[-2:])
+    assert (old_back, old_skip) == ("/back 1 1", "/skip 1 1")
+    await chat.say("3")
+    for payload in (old_skip, old_back, "/skip 1 x", "/back 2 2"):
+        replies = await chat.say(payload)
+        assert "earlier question" in replies[0].text, payload
+    review = await chat.text("/review")
+    assert "1. Leadership and culture: 3 - Targeted" in review
+    assert "2. Road map and budget allocation: not answered yet" in review
+    current = (await chat.say("/start"))[-1]
+    assert "skipped" in (await chat.say(current.buttons[-1].payload))[0].text

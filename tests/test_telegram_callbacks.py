@@ -26,6 +26,8 @@ PAYLOADS = [
     "/no",
     "/back",
     "/skip",
+    "/back 3 4",
+    "/skip 999999 11",
     "/submit",
     "/start",
     "/start cx-maturity",
@@ -44,6 +46,8 @@ def test_the_documented_forms() -> None:
     assert encode("/answer 3 4 2") == "a:3:4:2"
     assert encode("/change 4") == "c:4"
     assert encode("/back") == "n:back"
+    assert encode("/back 3 4") == "b:3:4"
+    assert encode("/skip 3 4") == "k:3:4"
     assert encode("/yes restart") == "y:restart"
     assert encode("/start cx-maturity") == "s:cx-maturity"
 
@@ -64,6 +68,9 @@ def test_the_documented_forms() -> None:
         "y:everything",
         "n:rm",
         "n:back:1",
+        "b:3",
+        "k:3:x",
+        "b:1:2:3",
         "n",
         "s:bad id",
         "s:" + "x" * 63,

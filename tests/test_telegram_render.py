@@ -66,14 +66,14 @@ def test_a_line_longer_than_a_message_is_cut_without_breaking_markup(char: str) 
 def test_choices_get_a_row_each_and_navigation_shares_rows() -> None:
     choices = [Button(f"{n} - Level {n}", f"/answer 1 1 {n}") for n in range(1, 6)]
     navigation = [
-        Button("Back", "/back", ButtonRole.NAVIGATION),
-        Button("Skip", "/skip", ButtonRole.NAVIGATION),
+        Button("Back", "/back 1 1", ButtonRole.NAVIGATION),
+        Button("Skip", "/skip 1 1", ButtonRole.NAVIGATION),
     ]
     markup = keyboard([*choices, *navigation])
     assert markup is not None
     rows = [[(key.text, key.callback_data) for key in row] for row in markup.inline_keyboard]
     assert rows == [[(f"{n} - Level {n}", f"a:1:1:{n}")] for n in range(1, 6)] + [
-        [("Back", "n:back"), ("Skip", "n:skip")]
+        [("Back", "b:1:1"), ("Skip", "k:1:1")]
     ]
 
     changes = [Button(f"Change {n}", f"/change {n}", ButtonRole.NAVIGATION) for n in range(1, 12)]
