@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import io
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -61,9 +63,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _chat(args: argparse.Namespace) -> int:
     settings = Settings()
-    user = args.user or getpass.getuser()
+    # a name given in bytes that are not UTF-8 is kept readable rather than refused by the database
+    user = os.fsencode(args.user or getpass.getuser()).decode("utf-8", "replace")
     first = f"/start {args.framework}" if args.framework else "/start"
     interactive = sys.stdin.isatty()
+    if isinstance(sys.stdin, io.TextIOWrapper):  # bytes that are not UTF-8 become U+FFFD, not a crash
+        sys.stdin.reconfigure(errors="replace")
     if interactive:
         print("cxbot terminal chat. Type /help for commands; Ctrl-D to leave (your answers are saved).\n")
 

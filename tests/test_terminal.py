@@ -99,3 +99,31 @@ def test_invalid_setting_is_a_clear_error(tmp_path: Path) -> None:
     done = cxbot(tmp_path, [], CXBOT_SQLITE_SYNCHRONOUS="OFF")
     assert done.returncode == 2
     assert "invalid setting CXBOT_SQLITE_SYNCHRONOUS" in done.stderr
+
+
+def test_bytes_that_are_not_utf8_are_answered_not_fatal(tmp_path: Path) -> None:
+    env = {**os.environ, "CXBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}", "LC_ALL": "C.UTF-8"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "chat",
+            "--user",
+            os.fsdecode(b"z\xff"),
+            "--framework",
+            "cx-maturity",
+        ],
+        input=b"\xff3\n/start \xfe\n2\n",
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    out = done.stdout.decode("utf-8", "replace")
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert "Sorry, I didn't catch that." in out
+    assert "I don't know an assessment called" in out
+    assert "Leadership and culture: 2 - Impersonal" in out
