@@ -6,7 +6,7 @@ so the mapping is a closed grammar with one form per payload the engine puts on 
     /answer 3 4 2       a:3:4:2        (run, question number, level)
     /back 3 4           b:3:4          (run, question number)
     /skip 3 4           k:3:4
-    /change 4           c:4
+    /change 3 4         c:3:4          (run, question number)
     /yes restart        y:restart      (or y:delete)
     /start cx-maturity  s:cx-maturity
     /back, /skip, ...   n:back, n:skip, ...
@@ -69,7 +69,7 @@ _FORMS = (
     _form("/answer", "a", _NUMBER, _NUMBER, _NUMBER),
     _form("/back", "b", _NUMBER, _NUMBER),
     _form("/skip", "k", _NUMBER, _NUMBER),
-    _form("/change", "c", _NUMBER),
+    _form("/change", "c", _NUMBER, _NUMBER),
     _form("/yes", "y", "restart|delete"),
     _form("/start", "s", _FRAMEWORK_ID),
 )

@@ -76,8 +76,8 @@ def parse_rest_request(body: bytes, idempotency_key: str | None) -> RestRequest:
     elif not isinstance(metadata, dict):
         raise BadRequest(400, f'"metadata" must be a JSON object when given, not {_kind(metadata)}')
     message_id = _message_id(metadata.get("message_id"), "metadata.message_id")
-    if message_id is None and idempotency_key is not None:
-        message_id = _message_id(idempotency_key, "the Idempotency-Key header")
+    header_id = _message_id(idempotency_key, "the Idempotency-Key header")  # checked even when unused
+    message_id = message_id if message_id is not None else header_id
     return RestRequest(sender, message, message_id, _callback_url(metadata.get("callback_url")))
 
 

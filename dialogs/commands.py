@@ -40,12 +40,12 @@ def answer_payload(run: int, index: int, value: int) -> str:
 
 
 def position_payload(name: str, run: int, index: int) -> str:
-    """A navigation button's payload (`/back 3 4`): it names the question it was shown with."""
+    """A navigation button's payload (`/back 3 4`, `/change 3 4`): it names its run and question."""
     return f"/{name} {run} {index + 1}"
 
 
 def parse_position(command: Command) -> tuple[int, int] | None:
-    """(run number, question index from 0) from `/back R Q` or `/skip R Q`, or None if malformed."""
+    """(run number, question index from 0) from `/back R Q`, `/skip R Q` or `/change R Q`; else None."""
     if len(command.args) != 2 or not all(arg.isdigit() and len(arg) < 7 for arg in command.args):
         return None
     run, number = (int(arg) for arg in command.args)

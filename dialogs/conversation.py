@@ -158,7 +158,7 @@ class Conversation:
 
     def show_review(self, _: EventData = None) -> None:
         run, framework = self.current()
-        self.replies.append(review_reply(self.cat, framework, run.answers))
+        self.replies.append(review_reply(self.cat, framework, run.number, run.answers))
 
     def finish_run(self, _: EventData) -> None:
         """Score the run, store the result, and show it."""

@@ -191,12 +191,14 @@ class Dialogue:
             self._not_now(conv, command)
 
     def _change(self, conv: Conversation, command: Command) -> None:
-        count = len(conv.questions)
-        arg = command.args[0] if command.args else ""
-        if conv.state != m.REVIEWING or not arg.isdigit() or not 1 <= int(arg) <= count:
+        """`/change 4` typed, or `/change R 4` from a review's button (which names its run)."""
+        if len(command.args) == 1 and command.args[0].isdigit() and conv.run is not None:
+            command = Command(command.name, (str(conv.run.number), command.args[0]), command.text)
+        position = parse_position(command)
+        if conv.state == m.REVIEWING and position is not None and _in_current_run(conv, position):
+            self.fire(conv, "revise", index=position[1])
+        else:
             conv.say("stale_button")
-            return
-        self.fire(conv, "revise", index=int(arg) - 1)
 
     def _submit(self, conv: Conversation, command: Command) -> None:
         if conv.state not in m.IN_RUN:
@@ -262,3 +264,9 @@ class Dialogue:
         conv.replies += my_data_replies(
             conv.cat, conv.context.frameworks, conv.snapshot, conv.inbound.channel, conv.inbound.sender
         )
+
+
+def _in_current_run(conv: Conversation, position: tuple[int, int]) -> bool:
+    """Whether (run, question index) names a question of the run in hand."""
+    run, index = position
+    return conv.run is not None and run == conv.run.number and 0 <= index < len(conv.questions)

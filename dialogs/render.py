@@ -121,7 +121,7 @@ def answered_reply(cat: Catalogue, framework: Framework, run: int, index: int, v
     )
 
 
-def review_reply(cat: Catalogue, framework: Framework, answers: Mapping[str, int | None]) -> Reply:
+def review_reply(cat: Catalogue, framework: Framework, run: int, answers: Mapping[str, int | None]) -> Reply:
     """All answers so far, each with a button to change it."""
     lines = []
     for number, question in enumerate(framework.questions, start=1):
@@ -134,7 +134,9 @@ def review_reply(cat: Catalogue, framework: Framework, answers: Mapping[str, int
     missing = sum(1 for q in framework.questions if q.id not in answers)
     footer = cat.text("review_footer_incomplete", missing=missing) if missing else cat.text("review_footer")
     buttons = [
-        Button(cat.text("button_change", number=n), f"/change {n}", ButtonRole.NAVIGATION)
+        Button(
+            cat.text("button_change", number=n), position_payload("change", run, n - 1), ButtonRole.NAVIGATION
+        )
         for n in range(1, len(framework.questions) + 1)
     ]
     if missing:

@@ -19,8 +19,8 @@ from tests.chat import Chat
 PAYLOADS = [
     answer_payload(3, 3, 2),
     answer_payload(999_999, 999_998, 0),
-    "/change 4",
-    "/change 11",
+    "/change 3 4",
+    "/change 1 11",
     "/yes restart",
     "/yes delete",
     "/no",
@@ -44,7 +44,7 @@ def test_payloads_round_trip_within_64_bytes(payload: str) -> None:
 
 def test_the_documented_forms() -> None:
     assert encode("/answer 3 4 2") == "a:3:4:2"
-    assert encode("/change 4") == "c:4"
+    assert encode("/change 3 4") == "c:3:4"
     assert encode("/back") == "n:back"
     assert encode("/back 3 4") == "b:3:4"
     assert encode("/skip 3 4") == "k:3:4"
@@ -92,7 +92,7 @@ def test_payloads_without_a_form_are_not_encoded(payload: str) -> None:
 
 def test_answer_and_confirmation_helpers() -> None:
     assert answered_question("/answer 3 4 2") == (3, 3)
-    assert answered_question("/change 4") is None
+    assert answered_question("/change 3 4") is None
     assert is_confirmation("/yes delete")
     assert is_confirmation("/no")
     assert not is_confirmation("/next")

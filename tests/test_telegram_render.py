@@ -76,7 +76,7 @@ def test_choices_get_a_row_each_and_navigation_shares_rows() -> None:
         [("Back", "b:1:1"), ("Skip", "k:1:1")]
     ]
 
-    changes = [Button(f"Change {n}", f"/change {n}", ButtonRole.NAVIGATION) for n in range(1, 12)]
+    changes = [Button(f"Change {n}", f"/change 1 {n}", ButtonRole.NAVIGATION) for n in range(1, 12)]
     markup = keyboard([*changes, Button("Submit", "/submit")])
     assert markup is not None
     assert [len(row) for row in markup.inline_keyboard] == [4, 4, 3, 1]

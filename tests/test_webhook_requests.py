@@ -131,3 +131,14 @@ async def test_sender_and_message_at_their_limits_are_accepted(tmp_path: Path) -
         messages = await say(client, "é" * 128, "x" * 4000)
         assert messages[0]["recipient_id"] == "é" * 128
         assert "text" in messages[0]
+
+
+async def test_a_bad_idempotency_key_is_refused_even_beside_a_message_id(
+    tmp_path: Path, engine_calls: list[Inbound]
+) -> None:
+    async with running_app(settings_for(tmp_path)) as (client, _):
+        payload = {**GOOD, "metadata": {"message_id": "m-1"}}
+        response = await client.post(REST, json=payload, headers={"Idempotency-Key": "x" * 200})
+        assert response.status == 400
+        assert "Idempotency-Key" in (await response.json())["error"]
+    assert engine_calls == []
