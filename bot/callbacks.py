@@ -167,7 +167,7 @@ class CallbackSender:
 
 def _retry_after(value: str | None) -> float:
     """Seconds a 429/503 asks to wait (capped), or 0 to use the backoff."""
-    if value and value.isdigit():
+    if value and value.isascii() and value.isdigit():
         return min(float(value), MAX_DELAY)
     return 0.0
 

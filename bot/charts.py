@@ -47,7 +47,7 @@ def render_chart(chart: Chart, no_answers: str = "no answers") -> bytes:
         _draw_bands(axes, chart)
         _draw_scores(axes, chart, no_answers)
         _style(axes, chart)
-        figure.suptitle(chart.title, color=TEXT_COLOUR, fontsize=14, fontweight="bold")
+        figure.suptitle(chart.title, color=TEXT_COLOUR, fontsize=14, fontweight="bold", parse_math=False)
         out = io.BytesIO()
         figure.savefig(out, format="png", dpi=DPI, facecolor="white")
         return out.getvalue()
@@ -77,6 +77,7 @@ def _draw_bands(axes: Axes, chart: Chart) -> None:
             va="bottom",
             fontsize=9.5,
             color=MUTED_COLOUR,
+            parse_math=False,
         )
 
 
@@ -92,6 +93,7 @@ def _draw_scores(axes: Axes, chart: Chart, no_answers: str) -> None:
                 fontsize=10,
                 fontstyle="italic",
                 color=MUTED_COLOUR,
+                parse_math=False,
             )
             continue
         width = max(score - chart.scale_min, span * 0.005)
@@ -110,7 +112,8 @@ def _draw_scores(axes: Axes, chart: Chart, no_answers: str) -> None:
 
 def _style(axes: Axes, chart: Chart) -> None:
     rows = range(len(chart.labels))
-    axes.set_yticks(list(rows), ["\n".join(textwrap.wrap(label, LABEL_WIDTH)) for label in chart.labels])
+    labels = ["\n".join(textwrap.wrap(label, LABEL_WIDTH)) for label in chart.labels]
+    axes.set_yticks(list(rows), labels, parse_math=False)  # framework text is text: "$5 to $10" stays
     axes.set_ylim(len(chart.labels) - 0.5, -0.5)  # first dimension on top, reading order
     # room right of the scale for the value label of a top score
     axes.set_xlim(chart.scale_min, chart.scale_max + (chart.scale_max - chart.scale_min) * 0.07)

@@ -168,7 +168,7 @@ class TelegramService:
             return json_error(503, "the Telegram bot is not running")
         try:
             update = Update.model_validate(await request.json(), context={"bot": bot})
-        except ValueError:  # not JSON, or not an Update (pydantic's ValidationError is a ValueError)
+        except (ValueError, RecursionError):  # not JSON, too deeply nested, or not an Update
             return json_error(400, "the body is not a Telegram update")
         await self.dispatcher.feed_update(bot, update)
         return web.json_response({})

@@ -173,10 +173,12 @@ class _Batch:
         chosen = reply.question.chosen if reply.question else None
         line = self.out.cat.text("telegram_your_answer", answer=chosen)
         edited = answered_html(html, line)
-        self.forget(message_id)
+        # forgotten only once Telegram took the change: if it fails, a redelivery edits it again
         if edited is not None and await self.out.edit_text(self.bot, self.chat_id, message_id, edited):
+            self.forget(message_id)
             return True
         await self.out.remove_keyboard(self.bot, self.chat_id, message_id)
+        self.forget(message_id)
         return False
 
     def question_message(self, reply: Reply) -> tuple[int, str] | None:
@@ -221,8 +223,8 @@ class _Batch:
     async def retire(self, message_id: int) -> None:
         if message_id in self.retired:
             return
-        self.forget(message_id)
         await self.out.remove_keyboard(self.bot, self.chat_id, message_id)
+        self.forget(message_id)
 
     def forget(self, message_id: int) -> None:
         self.retired.add(message_id)

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
 ATTEMPTS = 3
-MAX_WAIT = 30.0
+MAX_WAIT = 300.0
+"""Flood waits are seconds to a minute; waiting (the person's later updates queue behind) beats
+losing a reply, which polling mode cannot get back."""
 log = logging.getLogger(__name__)
 
 

@@ -34,6 +34,12 @@ METADATA_ADDRESSES = frozenset(
     }
 )
 RESOLVE_TIMEOUT = 5.0
+EMBEDDING_PREFIXES = (
+    ipaddress.ip_network("::/96"),  # IPv4-compatible (deprecated, still routed by some stacks)
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # SIIT
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64 well-known prefix
+)
+"""IPv6 forms that carry an IPv4 address in their last 32 bits."""
 
 
 class CallbackRefused(OSError):
@@ -43,8 +49,7 @@ class CallbackRefused(OSError):
 def address_problem(address: IPAddress, allow_private: bool) -> str | None:
     """Why cxbot must not connect to this address, or None if it may."""
     if isinstance(address, ipaddress.IPv6Address):
-        # an IPv4 address wrapped in IPv6 (mapped, or 6to4) is judged as itself
-        address = address.ipv4_mapped or address.sixtofour or address
+        address = _embedded_ipv4(address) or address
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if address.is_unspecified or address.is_multicast:
@@ -58,6 +63,16 @@ def address_problem(address: IPAddress, allow_private: bool) -> str | None:
     if address.is_reserved:
         return "a reserved address"
     return "a private address"
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one wraps (mapped, 6to4, IPv4-compatible, SIIT, NAT64), if any: it is
+    judged as itself, since a stack or gateway may deliver it there."""
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if int(address) > 1 and any(address in prefix for prefix in EMBEDDING_PREFIXES):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def callback_target(url: str) -> URL:
@@ -83,7 +98,7 @@ async def check_callback_url(url: str, allow_private: bool, resolver: AbstractRe
     try:
         async with asyncio.timeout(RESOLVE_TIMEOUT):
             results = await resolver.resolve(host, target.port or 0, socket.AF_UNSPEC)
-    except (OSError, TimeoutError):
+    except (OSError, TimeoutError, ValueError):  # ValueError: IDNA refuses the name (a label over 63)
         raise CallbackRefused(f"the callback host {host!r} could not be resolved") from None
     _refuse(host, [ipaddress.ip_address(result["host"]) for result in results], allow_private)
 

@@ -17,13 +17,12 @@ Each request is checked in this order, and nothing reaches the engine unless all
 JSON shape (400), callback URL (400).
 
 A retried delivery names itself with `metadata.message_id` (or the `Idempotency-Key` header); the
-id is scoped to the sender, and the engine answers a repeated one with the replies it stored the
-first time, applying nothing again.
+engine scopes the id to the sender and answers a repeated one with the replies it stored the first
+time, applying nothing again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import AsyncIterator
 
@@ -67,11 +66,6 @@ async def status(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def delivery_id(sender: str, message_id: str) -> str:
-    """The engine's deduplication key: the client's id scoped to its sender, in 64 characters."""
-    return hashlib.sha256(f"{sender}\x00{message_id}".encode()).hexdigest()
-
-
 class RestWebhook:
     """Handlers of the two POST routes, sharing the engine and the callback sender."""
 
@@ -109,8 +103,8 @@ class RestWebhook:
             url = await self._callback_url(parsed, callback_only)
         except BadRequest as error:
             return json_error(error.status, error.message)
-        message_id = delivery_id(parsed.sender, parsed.message_id) if parsed.message_id else None
-        replies = await self.engine.handle(Inbound(CHANNEL, parsed.sender, parsed.message, message_id))
+        inbound = Inbound(CHANNEL, parsed.sender, parsed.message, parsed.message_id)
+        replies = await self.engine.handle(inbound)
         base = base_url(request, self.settings)
         messages = render_replies(replies, parsed.sender, lambda token: base + chart_path(token))
         if url is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from storage.records import Needs
@@ -16,6 +17,7 @@ class Command:
 
 
 TEXT = "text"
+_NUMBER = re.compile(r"[0-9]{1,6}")
 NEEDS = {"results": (Needs.LATEST_RESULT,), "mydata": (Needs.HISTORY,)}
 
 
@@ -39,6 +41,18 @@ def answer_payload(run: int, index: int, value: int) -> str:
     return f"/answer {run} {index + 1} {value}"
 
 
+def whole_number(text: str) -> int | None:
+    """A plain decimal number of up to six ASCII digits ("²" and "٣" are digits to `isdigit`, not here)."""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
+def _numbers(command: Command, count: int) -> list[int] | None:
+    numbers = [whole_number(arg) for arg in command.args]
+    if len(numbers) != count or None in numbers:
+        return None
+    return [n for n in numbers if n is not None]
+
+
 def position_payload(name: str, run: int, index: int) -> str:
     """A navigation button's payload (`/back 3 4`, `/change 3 4`): it names its run and question."""
     return f"/{name} {run} {index + 1}"
@@ -46,15 +60,11 @@ def position_payload(name: str, run: int, index: int) -> str:
 
 def parse_position(command: Command) -> tuple[int, int] | None:
     """(run number, question index from 0) from `/back R Q`, `/skip R Q` or `/change R Q`; else None."""
-    if len(command.args) != 2 or not all(arg.isdigit() and len(arg) < 7 for arg in command.args):
-        return None
-    run, number = (int(arg) for arg in command.args)
-    return run, number - 1
+    numbers = _numbers(command, 2)
+    return None if numbers is None else (numbers[0], numbers[1] - 1)
 
 
 def parse_answer_payload(command: Command) -> tuple[int, int, int] | None:
     """(run number, question index from 0, value) from `/answer R Q V`, or None if malformed."""
-    if len(command.args) != 3 or not all(arg.isdigit() and len(arg) < 7 for arg in command.args):
-        return None
-    run, number, value = (int(arg) for arg in command.args)
-    return run, number - 1, value
+    numbers = _numbers(command, 3)
+    return None if numbers is None else (numbers[0], numbers[1] - 1, numbers[2])

@@ -81,6 +81,14 @@ class Conversation:
             None,
         )
 
+    def latest_open_run(self) -> RunRecord | None:
+        """The most recently started open run whose framework is still offered."""
+        frameworks = self.context.frameworks
+        candidates = [
+            r for r in self.snapshot.runs.values() if r.status == "open" and frameworks.get(r.framework_id)
+        ]
+        return max(candidates, key=lambda r: r.number, default=None)
+
     def resume(self, run: RunRecord) -> None:
         self._activate(run.number)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dialogs import machine as m
-from dialogs.commands import TEXT, Command, parse_answer_payload, parse_position
+from dialogs.commands import TEXT, Command, parse_answer_payload, parse_position, whole_number
 from dialogs.conversation import Conversation
 from dialogs.my_data import my_data_replies
-from dialogs.render import menu_reply
-from dialogs.result_view import result_replies
+from dialogs.render import level_label, menu_reply
+from dialogs.result_view import result_replies, stored_result_replies
 from dialogs.types import Reply, ReplyKind
 from frameworks.scoring import score
 
@@ -41,7 +41,7 @@ class Dialogue:
 
     def handle(self, conv: Conversation, command: Command) -> None:
         """Apply one command to the conversation; replies and changes collect on it."""
-        if conv.state in m.IN_RUN and conv.run is None:
+        if conv.state in m.NEEDS_RUN and conv.run is None:
             self.fire(conv, "leave")  # the run's framework was removed, or the run closed elsewhere
         handler = self._handlers.get(command.name)
         if handler is None:
@@ -62,6 +62,9 @@ class Dialogue:
         if command.args:
             self._start_framework(conv, command.args[0])
         elif conv.run is not None:
+            self._resume(conv)
+        elif (latest := conv.latest_open_run()) is not None:
+            conv.resume(latest)
             self._resume(conv)
         else:
             self._offer(conv, self._welcome(conv))
@@ -127,16 +130,16 @@ class Dialogue:
             self._offer(conv, self._welcome(conv))
 
     def _typed_value(self, conv: Conversation, text: str) -> int | None:
-        """A level typed as its number, its label, or a button title such as "3 - Targeted"."""
+        """A level typed as its number, its label, or its button title ("3 - Targeted"); anything
+        else, such as "3 or 4", is not an answer."""
         run, framework = conv.current()
         question = framework.questions[run.cursor]
-        typed = text.strip().lower()
-        head = typed.split(" ", 1)[0].rstrip(".):-")
-        if head.isdigit() and int(head) in framework.scale_values:
-            return int(head)
+        typed = " ".join(text.lower().split())
         for level in question.levels:
-            label = level.label or next(p.label for p in framework.scale if p.value == level.value)
-            if typed == label.lower():
+            label = level_label(framework, question, level.value).lower()
+            value = str(level.value)
+            forms = {value, f"{value}.", f"{value})", label, f"{value} - {label}", f"{value} {label}"}
+            if typed in forms:
                 return level.value
         return None
 
@@ -192,7 +195,7 @@ class Dialogue:
 
     def _change(self, conv: Conversation, command: Command) -> None:
         """`/change 4` typed, or `/change R 4` from a review's button (which names its run)."""
-        if len(command.args) == 1 and command.args[0].isdigit() and conv.run is not None:
+        if len(command.args) == 1 and whole_number(command.args[0]) is not None and conv.run is not None:
             command = Command(command.name, (str(conv.run.number), command.args[0]), command.text)
         position = parse_position(command)
         if conv.state == m.REVIEWING and position is not None and _in_current_run(conv, position):
@@ -228,11 +231,18 @@ class Dialogue:
         elif conv.state == m.CONFIRMING_DELETE and what in ("", "delete"):
             self.fire(conv, "erase")
         else:
-            conv.say("stale_button")
+            self._not_confirming(conv, command)
 
-    def _no(self, conv: Conversation, _: Command) -> None:
+    def _no(self, conv: Conversation, command: Command) -> None:
         if not self.fire(conv, "cancel"):
+            self._not_confirming(conv, command)
+
+    def _not_confirming(self, conv: Conversation, command: Command) -> None:
+        """A Yes button from a finished confirmation, or /yes or /no with nothing to confirm."""
+        if command.args:
             conv.say("stale_button")
+        else:
+            self._not_now(conv, command)
 
     def _confirmation_word(self, conv: Conversation, text: str) -> None:
         word = text.strip().lower().rstrip(".!")
@@ -255,10 +265,11 @@ class Dialogue:
         if stored is None or run is None or framework is None:
             conv.say("no_results")
             return
-        note = None
         if stored.framework_version != framework.version:
             note = conv.cat.text("results_version_changed", title=framework.title)
-        conv.replies += result_replies(conv.cat, score(framework, run.answers), stored.chart_token, note)
+            conv.replies += stored_result_replies(conv.cat, framework, stored, note)
+        else:
+            conv.replies += result_replies(conv.cat, score(framework, run.answers), stored.chart_token)
 
     def _mydata(self, conv: Conversation, _: Command) -> None:
         conv.replies += my_data_replies(

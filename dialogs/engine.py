@@ -7,6 +7,7 @@ deduplication, commit. The reply is returned only after the commit.
 
 from __future__ import annotations
 
+import hashlib
 from functools import partial
 
 from sqlalchemy import Connection
@@ -24,6 +25,30 @@ from storage.store import Store
 
 MAX_TEXT = 4000
 """Longer messages are cut before parsing: nobody types an answer that long."""
+MAX_SENDER = 128
+MAX_NAME = 128
+
+
+def delivery_key(inbound: Inbound) -> str | None:
+    """The deduplication key of a delivery: the channel's message id, scoped to its sender (two
+    senders may use the same ids), in a fixed 64 characters."""
+    if inbound.message_id is None:
+        return None
+    return hashlib.sha256(f"{inbound.sender}\x00{inbound.message_id}".encode()).hexdigest()
+
+
+def _replay(repo: Repository, channel: str, key: str | None) -> list[Reply] | None:
+    """The replies already given to this delivery, if it was handled before."""
+    seen = repo.remembered_replies(channel, key) if key is not None else None
+    return None if seen is None else [Reply.from_dict(item) for item in seen]
+
+
+def _name(display_name: str | None) -> str | None:
+    """A display name as stored: printable, at most MAX_NAME characters."""
+    if display_name is None:
+        return None
+    cleaned = "".join(char for char in display_name if char.isprintable())[:MAX_NAME]
+    return cleaned or None
 
 
 class Engine:
@@ -36,29 +61,31 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one message; its changes are committed before this returns."""
+        if not 0 < len(inbound.sender) <= MAX_SENDER or "\x00" in inbound.sender:
+            raise ValueError(f"a sender id is 1-{MAX_SENDER} characters without NUL (channels check this)")
         return await self.store.run(partial(self.step, inbound))
 
     def step(self, inbound: Inbound, conn: Connection) -> list[Reply]:
         """The synchronous step, run inside the store's transaction."""
         repo = Repository(conn)
-        participant_id, snapshot = repo.participant(inbound.channel, inbound.sender, inbound.display_name)
-        if inbound.message_id is not None:
-            seen = repo.remembered_replies(inbound.channel, inbound.message_id)
-            if seen is not None:
-                return [Reply.from_dict(item) for item in seen]
-        command = parse(inbound.text[:MAX_TEXT])
+        key = delivery_key(inbound)
+        # looked up before the participant, so a retried /deletemydata does not bring them back
+        if (replayed := _replay(repo, inbound.channel, key)) is not None:
+            return replayed
+        name = _name(inbound.display_name)
+        participant_id, snapshot = repo.participant(inbound.channel, inbound.sender, name)
+        # PostgreSQL: a duplicate that waited for the participant's lock sees the first one's replies
+        if repo.dialect == "postgresql" and (replayed := _replay(repo, inbound.channel, key)) is not None:
+            return replayed
+        command = parse(inbound.text[:MAX_TEXT].replace("\x00", ""))
         repo.load_more(participant_id, snapshot, needs(command))
         conv = Conversation(snapshot, inbound, self.context)
         self.dialogue.handle(conv, command)
         repo.apply(participant_id, conv.changes, conv.position())
-        if inbound.message_id is not None:
+        if key is not None:
             erased = any(isinstance(change, EraseParticipant) for change in conv.changes)
-            repo.remember_replies(
-                inbound.channel,
-                inbound.message_id,
-                None if erased else participant_id,
-                [reply.to_dict() for reply in conv.replies],
-            )
+            remembered = [reply.to_dict() for reply in conv.replies]
+            repo.remember_replies(inbound.channel, key, None if erased else participant_id, remembered)
         return conv.replies
 
     async def chart(self, token: str) -> Chart | None:

@@ -21,6 +21,8 @@ CONFIRMING_DELETE = "confirming_delete"
 STATES = [IDLE, ASKING, REVISING, REVIEWING, CONFIRMING_RESTART, CONFIRMING_DELETE]
 IN_RUN = [ASKING, REVISING, REVIEWING]
 CONFIRMING = [CONFIRMING_RESTART, CONFIRMING_DELETE]
+NEEDS_RUN = [*IN_RUN, CONFIRMING_RESTART]
+"""States that make sense only with a run in hand."""
 
 TRANSITIONS: list[dict[str, Any]] = [
     # begin: show the active run where it stands (a new run starts at question 1)

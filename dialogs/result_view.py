@@ -54,6 +54,51 @@ def summary_reply(cat: Catalogue, result: Result, chart_token: str, note: str | 
     return Reply(text="\n".join(lines), title=title, kind=ReplyKind.RESULT, chart=chart(result, chart_token))
 
 
+def stored_result_replies(
+    cat: Catalogue, framework: Framework, record: ResultRecord, note: str
+) -> list[Reply]:
+    """A result given against an earlier version of the framework, as it was stored then: its score,
+    stage and dimension scores (recommendations follow answers and bands that may have changed)."""
+    if record.score_tenths is None:
+        return [Reply(text=cat.text("result_no_score"), kind=ReplyKind.RESULT)]
+    stages = {stage.id: stage.name for stage in framework.stages}
+    low, high = framework.scale_values[0], framework.scale_values[-1]
+    lines = []
+    for dimension in framework.dimensions:
+        tenths = record.dimension_tenths.get(dimension.id)
+        if tenths is None:
+            lines.append(cat.text("result_dimension_unscored", name=dimension.name))
+            continue
+        value = Decimal(tenths) / 10
+        lines.append(
+            cat.text(
+                "result_dimension_line",
+                name=dimension.name,
+                bar=text_bar(value, low, high),
+                score=format_score(value),
+                stage=stages.get(_stage_of(framework, value), ""),
+            )
+        )
+    title = cat.text(
+        "result_stage_line",
+        short_title=framework.short_title or framework.title,
+        stage=stages.get(record.stage_id or "", record.stage_id or ""),
+        score=format_score(Decimal(record.score_tenths) / 10),
+        max=high,
+    )
+    summary = Reply(
+        text="\n".join([*lines, "", note]),
+        title=title,
+        kind=ReplyKind.RESULT,
+        chart=stored_chart(framework, record),
+    )
+    return [summary, Reply(text=cat.text("result_footer"), kind=ReplyKind.RESULT)]
+
+
+def _stage_of(framework: Framework, score: Decimal) -> str:
+    return next((s.id for s in framework.stages if s.min_score <= score <= s.max_score), "")
+
+
 def dimension_lines(cat: Catalogue, result: Result) -> list[str]:
     low, high = result.framework.scale_values[0], result.framework.scale_values[-1]
     lines = []

@@ -38,6 +38,9 @@ class SqliteStore:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: Engine | None = None
+        self._open = False
+        """Accepting jobs. Checked and queued without an await in between, so every job accepted
+        is queued before the stop marker that close() queues, and is run."""
 
     async def start(self) -> None:
         """Open the database, migrate it, and start the writer thread."""
@@ -46,16 +49,26 @@ class SqliteStore:
         ready: asyncio.Future[None] = self._loop.create_future()
         self._thread = threading.Thread(target=self._serve, args=(ready,), name="cxbot-sqlite", daemon=True)
         self._thread.start()
-        await ready
+        try:
+            await ready
+        except BaseException:
+            await self._stop_thread()
+            raise
+        self._open = True
 
     async def run(self, job: Job[T]) -> T:
-        if self._loop is None or self._thread is None:
+        if not self._open or self._loop is None:
             raise RuntimeError("the store is not open")
         future: asyncio.Future[T] = self._loop.create_future()
         self._queue.put(_Pending(job, future))
         return await future
 
     async def close(self) -> None:
+        """Run every job already accepted, then stop."""
+        self._open = False
+        await self._stop_thread()
+
+    async def _stop_thread(self) -> None:
         if self._thread is None:
             return
         self._queue.put(_STOP)

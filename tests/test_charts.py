@@ -148,3 +148,17 @@ async def test_a_failed_render_is_not_cached(monkeypatch: pytest.MonkeyPatch) ->
         with pytest.raises(ValueError, match="broken"):
             await cache.png(make_chart())
     assert calls == 2
+
+
+def test_dollar_signs_in_framework_text_are_drawn_as_text() -> None:
+    chart = Chart(
+        token="t",
+        title="Cost per $_$ citizen",
+        labels=("Costs $5 to $10 million", "Plain"),
+        scores=(2.5, None),
+        bands=(Band("Low $", 1.0, 2.9), Band("High", 3.0, 5.0)),
+        scale_min=1.0,
+        scale_max=5.0,
+    )
+    png = render_chart(chart, no_answers="no $ answers")
+    assert png.startswith(b"\x89PNG")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from dialogs.engine import Engine
 from dialogs.types import ReplyKind
+from storage.tables import participants
 from tests.chat import Chat
 
 CX_QUESTIONS = 11
@@ -308,3 +312,25 @@ async def test_old_back_and_skip_buttons_change_nothing(chat: Chat) -> None:
     assert "2. Road map and budget allocation: not answered yet" in review
     current = (await chat.say("/start"))[-1]
     assert "skipped" in (await chat.say(current.buttons[-1].payload))[0].text
+
+
+async def test_message_ids_are_scoped_to_their_sender(engine: Engine) -> None:
+    alice, bob = Chat(engine, "alice"), Chat(engine, "bob")
+    await alice.say("/start cx-maturity", message_id="1")
+    replies = await bob.say("/help", message_id="1")
+    assert replies[0].title == "How this works"
+
+
+async def test_a_retried_erasure_does_not_bring_the_person_back(engine: Engine) -> None:
+    chat = Chat(engine)
+    await chat.say("/start pulse-test")
+    await chat.say("/deletemydata")
+    first = await chat.say("/yes delete", message_id="erase-7")
+    again = await chat.say("/yes delete", message_id="erase-7")
+    assert again == first
+    rows = await engine.store.run(
+        lambda conn: conn.execute(
+            select(participants.c.id).where(participants.c.external_id == chat.sender)
+        ).all()
+    )
+    assert rows == []

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, func, select, text
 
-from dialogs.engine import Engine
-from dialogs.types import ReplyKind
+from dialogs.engine import Engine, delivery_key
+from dialogs.types import Inbound, ReplyKind
 from frameworks.registry import FrameworkRegistry
 from storage.store import DatabaseURLError, Store, normalise_url, open_store
 from storage.tables import answers, participants, processed_messages, results, runs
@@ -115,7 +115,8 @@ async def test_concurrent_duplicates_are_applied_once(store: Store, frameworks: 
     await chat.say("/start cx-maturity")
     replies = await asyncio.gather(*(chat.say("2", message_id="delivery-7") for _ in range(10)))
     assert all(batch == replies[0] for batch in replies)
-    assert await store.run(count(processed_messages, processed_messages.c.message_id == "delivery-7")) == 1
+    key = delivery_key(Inbound(chat.channel, chat.sender, "2", "delivery-7"))
+    assert await store.run(count(processed_messages, processed_messages.c.message_id == key)) == 1
     review = await chat.text("/review")
     assert "2. Road map and budget allocation: not answered yet" in review
 
@@ -134,15 +135,13 @@ async def test_erasure_removes_every_row(store: Store, frameworks: FrameworkRegi
     await chat.say("/start pulse-test")
     for value in "123":
         await chat.say(value, message_id=f"erase-{value}")
+    keys = [delivery_key(Inbound(chat.channel, chat.sender, value, f"erase-{value}")) for value in "123"]
+    assert await store.run(count(processed_messages, processed_messages.c.message_id.in_(keys))) == 3
     await chat.say("/deletemydata")
     await chat.say("/yes delete")
     person = participants.c.external_id == chat.sender
     assert await store.run(count(participants, person)) == 0
-    for value in "123":
-        assert (
-            await store.run(count(processed_messages, processed_messages.c.message_id == f"erase-{value}"))
-            == 0
-        )
+    assert await store.run(count(processed_messages, processed_messages.c.message_id.in_(keys))) == 0
 
 
 async def test_migrations_are_applied_once(database_url: str) -> None:
@@ -206,7 +205,8 @@ async def test_old_remembered_replies_are_forgotten(store: Store, frameworks: Fr
         partial(forget_replies_before, before=datetime.now(UTC) + timedelta(seconds=5))
     )
     assert forgotten >= 1
-    assert await store.run(count(processed_messages, processed_messages.c.message_id == "old-delivery")) == 0
+    key = delivery_key(Inbound(chat.channel, chat.sender, "/help", "old-delivery"))
+    assert await store.run(count(processed_messages, processed_messages.c.message_id == key)) == 0
 
 
 async def test_mark_inactive_and_reactivate(store: Store, frameworks: FrameworkRegistry) -> None:
