@@ -16,9 +16,10 @@ from pydantic import ValidationError
 from bot.app import running_engine
 from bot.settings import Settings
 from bot.terminal import TerminalChat
+from dialogs.engine import MAX_SENDER
 from frameworks.loader import FrameworkError, load_framework
 from frameworks.registry import FrameworkRegistry
-from storage.store import DatabaseURLError
+from storage.store import DatabaseURLError, StoreUnavailable
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (FrameworkError, DatabaseURLError) as error:
+    except (FrameworkError, DatabaseURLError, StoreUnavailable) as error:
         print(f"cxbot: {error}", file=sys.stderr)
         return 2
     except ValidationError as error:  # a CXBOT_* setting of the wrong kind
@@ -64,7 +65,10 @@ def _parser() -> argparse.ArgumentParser:
 def _chat(args: argparse.Namespace) -> int:
     settings = Settings()
     # a name given in bytes that are not UTF-8 is kept readable rather than refused by the database
-    user = os.fsencode(args.user or getpass.getuser()).decode("utf-8", "replace")
+    user = os.fsencode(args.user or getpass.getuser()).decode("utf-8", "replace").replace("\x00", "")
+    if not 0 < len(user) <= MAX_SENDER:
+        print(f"cxbot: --user must be 1 to {MAX_SENDER} characters", file=sys.stderr)
+        return 2
     first = f"/start {args.framework}" if args.framework else "/start"
     interactive = sys.stdin.isatty()
     if isinstance(sys.stdin, io.TextIOWrapper):  # bytes that are not UTF-8 become U+FFFD, not a crash

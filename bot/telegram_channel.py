@@ -39,10 +39,10 @@ log = logging.getLogger(__name__)
 
 def start_command(text: str) -> str | None:
     """`/start` with its deep-link payload if valid, plain `/start` otherwise; None if not /start."""
-    head, _, rest = text.strip().partition(" ")
-    if head.split("@", 1)[0].lower() != "/start":
+    parts = text.split(maxsplit=1)  # any whitespace: "/start\tx" is /start too
+    if not parts or parts[0].split("@", 1)[0].lower() != "/start":
         return None
-    payload = rest.strip()
+    payload = parts[1].strip() if len(parts) > 1 else ""
     return f"/start {payload}" if DEEP_LINK_PAYLOAD.fullmatch(payload) else "/start"
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import textwrap
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
@@ -74,11 +76,30 @@ class TerminalChat:
     async def run(self, first: str | None, read_line: Callable[[], str], prompt: str) -> None:
         """Send `first` (if any), then each line read until end of input."""
         await self.send(first or "/start")
+        lines = input_lines(read_line)
         while True:
             if prompt:
                 print(prompt, end="", file=self.out, flush=True)
-            line = await asyncio.to_thread(read_line)
+            line = await lines.get()
             if not line:
                 break
             if line.strip():
                 await self.send(line.rstrip("\n"))
+
+
+def input_lines(read_line: Callable[[], str]) -> asyncio.Queue[str]:
+    """Lines as they are read, "" at the end. The reader is a daemon thread, not the executor: a
+    blocked read must not keep Ctrl-C from ending the program."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed first: nobody is reading
+            while True:
+                line = read_line()
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+                if not line:
+                    return
+
+    threading.Thread(target=pump, name="cxbot-input", daemon=True).start()
+    return lines

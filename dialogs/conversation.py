@@ -157,8 +157,10 @@ class Conversation:
     def go_to_first_open(self, _: EventData) -> None:
         self.current()[0].cursor = self.first_open()
 
-    def go_to_last(self, _: EventData) -> None:
-        self.current()[0].cursor = len(self.questions) - 1
+    def back_from_review(self, _: EventData) -> None:
+        """From a full review, back is the last question; from one asked for midway, where they were."""
+        if self.run_complete():
+            self.current()[0].cursor = len(self.questions) - 1
 
     def show_question(self, _: EventData = None) -> None:
         run, framework = self.current()

@@ -65,7 +65,7 @@ TRANSITIONS: list[dict[str, Any]] = [
         "conditions": "has_previous",
         "after": ["retreat", "show_question"],
     },
-    {"trigger": "back", "source": REVIEWING, "dest": ASKING, "after": ["go_to_last", "show_question"]},
+    {"trigger": "back", "source": REVIEWING, "dest": ASKING, "after": ["back_from_review", "show_question"]},
     {"trigger": "review", "source": IN_RUN, "dest": REVIEWING, "after": "show_review"},
     {"trigger": "revise", "source": REVIEWING, "dest": REVISING, "after": ["go_to", "show_question"]},
     {"trigger": "submit", "source": IN_RUN, "dest": IDLE, "conditions": "has_answers", "after": "finish_run"},

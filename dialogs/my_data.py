@@ -39,7 +39,7 @@ def _run_lines(
             title=framework.title if framework else run.framework_id,
             started=_when(run.started_at),
             status=status,
-            answered=len(run.answers),
+            answered=sum(1 for value in run.answers.values() if value is not None),
         ),
     ]
     questions = {q.id: q for q in framework.questions} if framework else {}

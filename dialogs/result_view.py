@@ -29,7 +29,9 @@ def result_replies(cat: Catalogue, result: Result, chart_token: str, note: str |
     replies = [summary_reply(cat, result, chart_token, note), *recommendation_replies(cat, result)]
     if (case := case_reply(cat, result)) is not None:
         replies.append(case)
-    replies += [links_reply(cat, result), Reply(text=cat.text("result_footer"), kind=ReplyKind.RESULT)]
+    if result.resources:
+        replies.append(links_reply(cat, result))
+    replies.append(Reply(text=cat.text("result_footer"), kind=ReplyKind.RESULT))
     return replies
 
 
@@ -174,7 +176,7 @@ def recommendation_replies(cat: Catalogue, result: Result) -> list[Reply]:
                 lines.append(
                     cat.text(
                         "result_recommendation_line",
-                        sub_dimension=r.sub_dimension_name,
+                        sub_dimension=r.sub_dimension.name,
                         stage=r.stage.name,
                         next_stage=r.next_stage.name,
                         text=r.text,
@@ -183,7 +185,7 @@ def recommendation_replies(cat: Catalogue, result: Result) -> list[Reply]:
             else:
                 top = cat.text(
                     "result_recommendation_top",
-                    sub_dimension=r.sub_dimension_name,
+                    sub_dimension=r.sub_dimension.name,
                     stage=r.stage.name,
                     text=r.text,
                 )

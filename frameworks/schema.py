@@ -145,6 +145,8 @@ class Framework(Strict):
         _check_unique("dimension", [d.id for d in self.dimensions])
         _check_unique("question", [q.id for q in self.questions])
         _check_unique("scale value", [p.value for p in self.scale])
+        if list(self.scale_values) != sorted(self.scale_values):
+            raise ValueError("the scale must go from the lowest level to the highest")
         _check_bands(self)
         for dimension in self.dimensions:
             _check_dimension(self, dimension)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from frameworks.schema import Dimension, Framework, Question, Resource, Stage
+from frameworks.schema import Dimension, Framework, Question, Resource, Stage, SubDimension
 
 Answers = Mapping[str, int | None]
 """Question id to the chosen level; None (or no key) means skipped."""
@@ -30,8 +30,8 @@ class DimensionScore:
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     dimension: Dimension
-    question: Question
-    sub_dimension_name: str
+    sub_dimension: SubDimension
+    questions: tuple[Question, ...]
     stage: Stage
     next_stage: Stage | None
     text: str
@@ -107,26 +107,17 @@ def score(framework: Framework, answers: Answers) -> Result:
 
 
 def recommendations(framework: Framework, answers: Answers) -> tuple[Recommendation, ...]:
-    """For each answered question: its sub-dimension's advice for the stage the answer is at."""
+    """For each sub-dimension with answers: its advice for the stage its answers are at (one
+    question's answer, or the rounded mean where several questions assess it)."""
     out = []
     for dimension in framework.dimensions:
-        subs = {s.id: s for s in dimension.sub_dimensions}
-        for question in dimension.questions:
-            value = answers.get(question.id)
-            stage = stage_for(framework, None if value is None else Decimal(value))
+        for sub in dimension.sub_dimensions:
+            questions = tuple(q for q in dimension.questions if q.sub_dimension == sub.id)
+            stage = stage_for(framework, mean_score(answered_values(questions, answers)))
             if stage is None:
                 continue
-            sub = subs[question.sub_dimension]
-            out.append(
-                Recommendation(
-                    dimension,
-                    question,
-                    sub.name,
-                    stage,
-                    next_stage(framework, stage),
-                    sub.recommendations[stage.id],
-                )
-            )
+            advice = sub.recommendations[stage.id]
+            out.append(Recommendation(dimension, sub, questions, stage, next_stage(framework, stage), advice))
     return tuple(out)
 
 

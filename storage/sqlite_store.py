@@ -79,14 +79,18 @@ class SqliteStore:
 
     def _serve(self, ready: asyncio.Future[None]) -> None:
         assert self._engine is not None
-        with self._engine.connect() as conn:
-            try:
-                upgrade(conn)
-                conn.commit()
-            except BaseException as error:  # noqa: BLE001 - handed to the awaiting start()
-                self._settle([(ready, False, error)])
-                return
-            self._settle([(ready, True, None)])
+        conn: Connection | None = None
+        try:
+            conn = self._engine.connect()
+            upgrade(conn)
+            conn.commit()
+        except BaseException as error:  # noqa: BLE001 - handed to the awaiting start()
+            if conn is not None:
+                conn.close()
+            self._settle([(ready, False, error)])
+            return
+        self._settle([(ready, True, None)])
+        with conn:
             while (group := self._next_group()) is not None:
                 self._settle(self._run_group(conn, group))
 

@@ -30,6 +30,8 @@ class Store(Protocol):
     @property
     def backend(self) -> str: ...
 
+    async def start(self) -> None: ...
+
     async def run(self, job: Job[T]) -> T: ...
 
     async def close(self) -> None: ...
@@ -37,6 +39,10 @@ class Store(Protocol):
 
 class DatabaseURLError(ValueError):
     """The database URL is not one cxbot can use."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The database could not be opened or migrated; the message says where and why."""
 
 
 def normalise_url(url: str) -> URL:
@@ -60,14 +66,20 @@ async def open_store(url: str, synchronous: str = "NORMAL") -> Store:
     or FULL (also survives power loss).
     """
     parsed = normalise_url(url)
+    store: Store
     if parsed.get_backend_name() == "sqlite":
         from storage.sqlite_store import SqliteStore
 
-        sqlite_store = SqliteStore(parsed, synchronous)
-        await sqlite_store.start()
-        return sqlite_store
-    from storage.postgres_store import PostgresStore
+        store = SqliteStore(parsed, synchronous)
+    else:
+        from storage.postgres_store import PostgresStore
 
-    postgres_store = PostgresStore(parsed)
-    await postgres_store.start()
-    return postgres_store
+        store = PostgresStore(parsed)
+    try:
+        await store.start()
+    except Exception as error:
+        await store.close()
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        where = parsed.render_as_string(hide_password=True)
+        raise StoreUnavailable(f"cannot open the database {where}: {reason}") from error
+    return store

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from dialogs.engine import Engine
 from dialogs.types import ReplyKind
+from frameworks.registry import FrameworkRegistry
+from storage.store import Store
 from storage.tables import participants
 from tests.chat import Chat
 
@@ -334,3 +338,80 @@ async def test_a_retried_erasure_does_not_bring_the_person_back(engine: Engine) 
         ).all()
     )
     assert rows == []
+
+
+async def test_numbers_are_plain_digits_and_answers_are_exact(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    for odd in ("²", "٣", "3 or 4", "1 - Empathetic", "2 3 4 5", "3 please", "/answer 1 1 ²", "/skip ² 1"):
+        replies = await chat.say(odd)
+        assert replies[0].kind is ReplyKind.NOTICE, odd
+    for fine, stored in (
+        ("3)", "3 - Targeted"),
+        ("  4 - PERSONALIZED ", "4 - Personalized"),
+        ("2 impersonal", "2"),
+    ):
+        replies = await chat.say(fine)
+        assert replies[0].kind is ReplyKind.ANSWERED, fine
+        assert stored in replies[0].text
+
+
+async def test_start_resumes_another_open_run_after_one_finishes(chat: Chat) -> None:
+    await chat.say("/start pulse-test")
+    await chat.say("2")
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "3")
+    await chat.say("/submit")
+    replies = await chat.say("/start")
+    assert replies[0].text.startswith("Welcome back: you're on question 2 of 3 of Team pulse (test)")
+
+
+async def test_back_from_a_review_asked_for_midway_returns_to_the_same_question(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    await answer_all(chat, "3", 4)
+    await chat.say("/review")
+    back = await chat.say("/back")
+    assert back[-1].title is not None
+    assert back[-1].title.startswith("Question 5 of 11")
+
+
+async def test_yes_and_no_with_nothing_to_confirm(chat: Chat) -> None:
+    await chat.say("/start cx-maturity")
+    for command in ("/yes", "/no"):
+        assert f"{command} doesn't apply right now." in await chat.text(command)
+    assert "earlier question" in await chat.text("/yes restart")
+
+
+async def test_a_result_from_an_earlier_version_is_shown_as_it_was_stored(
+    sqlite_store: Store, frameworks: FrameworkRegistry
+) -> None:
+    chat = Chat(Engine(frameworks, sqlite_store))
+    await chat.say("/start pulse-test")
+    for value in "222":
+        await chat.say(value)  # 2.0: Mid
+    pulse = frameworks.get("pulse-test")
+    assert pulse is not None
+    moved = [
+        pulse.stages[0].model_copy(update={"max_score": Decimal("2.0")}),
+        pulse.stages[1].model_copy(update={"min_score": Decimal("2.1")}),
+        pulse.stages[2],
+    ]
+    changed = pulse.model_copy(update={"stages": tuple(moved), "version": "changed"})
+    later = Chat(Engine(FrameworkRegistry([changed]), sqlite_store), chat.sender)
+    replies = await later.say("/results")
+    assert replies[0].title == "Your team pulse stage: Mid (2.0 of 4)"
+    assert "earlier version" in replies[0].text
+
+
+async def test_a_framework_removed_while_a_restart_is_confirmed(
+    sqlite_store: Store, frameworks: FrameworkRegistry
+) -> None:
+    chat = Chat(Engine(frameworks, sqlite_store))
+    await chat.say("/start pulse-test")
+    await chat.say("2")
+    await chat.say("/restart")
+    cx = frameworks.get("cx-maturity")
+    assert cx is not None
+    without = Chat(Engine(FrameworkRegistry([cx]), sqlite_store), chat.sender)
+    replies = await without.say("/yes restart")
+    assert "earlier question" in replies[0].text
+    assert (await without.say("/start"))[0].text.startswith("Hello")

@@ -95,6 +95,12 @@ def _break_missing_title(data: dict[str, Any]) -> None:
     del data["title"]
 
 
+def _break_scale_order(data: dict[str, Any]) -> None:
+    data["scale"].reverse()
+    for question in (q for d in data["dimensions"] for q in d["questions"]):
+        question["levels"].reverse()
+
+
 def _break_url(data: dict[str, Any]) -> None:
     data["dimensions"][0]["resources"][0]["url"] = "not a url"
 
@@ -116,6 +122,7 @@ def _break_url(data: dict[str, Any]) -> None:
         (_break_unknown_key, "dimensions[0].colour", "Extra inputs are not permitted"),
         (_break_missing_title, "title", "Field required"),
         (_break_url, "dimensions[0].resources[0].url", "URL"),
+        (_break_scale_order, "top level", "from the lowest level to the highest"),
     ],
 )
 def test_broken_framework_is_refused_naming_file_place_and_problem(

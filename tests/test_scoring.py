@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -128,7 +129,7 @@ def test_nothing_answered_has_no_score(cx: Framework) -> None:
 def test_recommendations_follow_each_answer(cx: Framework) -> None:
     values: list[int | None] = [1, 2, 3, 4, 5, None, 1, 1, 1, 1, 1]
     result = score(cx, all_answers(cx, values))
-    by_question = {r.question.id: r for r in result.recommendations}
+    by_question = {q.id: r for r in result.recommendations for q in r.questions}
     assert len(by_question) == 10  # the skipped question has none
     first = by_question[cx.questions[0].id]
     assert first.stage.id == "passive"
@@ -176,3 +177,16 @@ def test_no_move_up_from_the_top(cx: Framework) -> None:
 def test_resources_of_the_weakest_dimension_come_first(cx: Framework) -> None:
     result = score(cx, all_answers(cx, [5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 1]))
     assert result.resources[0][0].id == "context-trust"
+
+
+def test_a_sub_dimension_with_several_questions_gets_one_recommendation() -> None:
+    pulse = FrameworkRegistry.from_directories([Path(__file__).parent / "data" / "frameworks"]).get(
+        "pulse-test"
+    )
+    assert pulse is not None
+    result = score(pulse, {"morale": 3, "pace": 1, "quality": 4})  # pace and quality assess "pace"
+    pace = [r for r in result.recommendations if r.sub_dimension.id == "pace"]
+    assert len(pace) == 1
+    assert pace[0].stage.id == "mid"  # the mean of 1 and 4, 2.5
+    assert pace[0].text == "Limit work in progress."
+    assert [q.id for q in pace[0].questions] == ["pace", "quality"]

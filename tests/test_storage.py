@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, select, text
 from dialogs.engine import Engine, delivery_key
 from dialogs.types import Inbound, ReplyKind
 from frameworks.registry import FrameworkRegistry
-from storage.store import DatabaseURLError, Store, normalise_url, open_store
+from storage.store import DatabaseURLError, Store, StoreUnavailable, normalise_url, open_store
 from storage.tables import answers, participants, processed_messages, results, runs
 from tests.chat import Chat
 
@@ -225,3 +225,8 @@ async def test_a_closed_store_refuses_work(tmp_path: Any) -> None:
     await closed.close()
     with pytest.raises(RuntimeError, match="not open"):
         await closed.run(count(participants))
+
+
+async def test_a_database_that_cannot_be_opened_is_a_clear_error(tmp_path: Any) -> None:
+    with pytest.raises(StoreUnavailable, match="cannot open the database .*unable to open database file"):
+        await open_store(f"sqlite:///{tmp_path / 'missing-directory' / 'x.db'}")

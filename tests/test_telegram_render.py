@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from bot.telegram_channel import start_command
 from bot.telegram_render import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -115,3 +116,21 @@ def test_answered_question_keeps_its_text_and_shows_the_answer() -> None:
     assert html is not None
     assert parse_html(html).text == "Question 1\nHow?\n\nYour answer: 3 - <Targeted>"
     assert answered_html("x" * TEXT_LIMIT, "Your answer: 1") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("/start", "/start"),
+        ("/start cx-maturity", "/start cx-maturity"),
+        ("/start@cxbot_test_bot cx-maturity", "/start cx-maturity"),
+        ("/start\tcx-maturity", "/start cx-maturity"),
+        ("/start\n<b>x</b>", "/start"),
+        ("/start not/valid", "/start"),
+        ("/start " + "x" * 65, "/start"),
+        ("/help", None),
+        ("   ", None),
+    ],
+)
+def test_deep_link_payloads_are_checked(text: str, command: str | None) -> None:
+    assert start_command(text) == command
