@@ -133,13 +133,14 @@ class Dialogue:
         """A level typed as its number, its label, or its button title ("3 - Targeted"); anything
         else, such as "3 or 4", is not an answer."""
         run, framework = conv.current()
-        question = framework.questions[run.cursor]
         typed = " ".join(text.lower().split())
+        number = whole_number(typed[:-1] if typed[-1:] in (".", ")") else typed)
+        if number is not None:  # the common case, kept quick
+            return number if number in framework.scale_values else None
+        question = framework.questions[run.cursor]
         for level in question.levels:
             label = level_label(framework, question, level.value).lower()
-            value = str(level.value)
-            forms = {value, f"{value}.", f"{value})", label, f"{value} - {label}", f"{value} {label}"}
-            if typed in forms:
+            if typed in (label, f"{level.value} - {label}", f"{level.value} {label}"):
                 return level.value
         return None
 
