@@ -50,7 +50,6 @@ class Snapshot:
     results: list[ResultRecord] = field(default_factory=list)
     created_at: datetime | None = None
     display_name: str | None = None
-    exists: bool = False
 
 
 class Needs:

@@ -70,7 +70,6 @@ class Repository:
             run_count=first.run_count,
             created_at=utc(first.created_at),
             display_name=first.display_name,
-            exists=True,
         )
         # an inactive person who writes again is reachable again: force the position write
         self._loaded = None if first.inactive else (first.state, first.active_run)
