@@ -61,10 +61,8 @@ class Dialogue:
     def _start(self, conv: Conversation, command: Command) -> None:
         if command.args:
             self._start_framework(conv, command.args[0])
-        elif conv.run is not None:
-            self._resume(conv)
-        elif (latest := conv.latest_open_run()) is not None:
-            conv.resume(latest)
+        elif (run := conv.run or conv.latest_open_run()) is not None:
+            conv.resume(run)
             self._resume(conv)
         else:
             self._offer(conv, self._welcome(conv))
