@@ -15,7 +15,7 @@ from dialogs.catalogue import Catalogue
 from dialogs.render import answer_text, format_score, split_lines, text_bar
 from dialogs.types import Band, Chart, Link, Reply, ReplyKind
 from frameworks.schema import Framework
-from frameworks.scoring import Result
+from frameworks.scoring import Result, stage_for
 from storage.records import ResultRecord
 
 LINKS_SHOWN = 6
@@ -39,20 +39,13 @@ def summary_reply(cat: Catalogue, result: Result, chart_token: str, note: str | 
     framework = result.framework
     assert result.score is not None
     assert result.stage is not None
-    high = framework.scale_values[-1]
     lines = [result.stage.description, "", *dimension_lines(cat, result)]
     if result.skipped:
         lines += ["", cat.text("result_skipped", questions=", ".join(q.short for q in result.skipped))]
     lines += move_up_lines(cat, result)
     if note:
         lines += ["", note]
-    title = cat.text(
-        "result_stage_line",
-        short_title=framework.short_title or framework.title,
-        stage=result.stage.name,
-        score=format_score(result.score),
-        max=high,
-    )
+    title = stage_line(cat, framework, result.stage.name, result.score)
     return Reply(text="\n".join(lines), title=title, kind=ReplyKind.RESULT, chart=chart(result, chart_token))
 
 
@@ -64,30 +57,12 @@ def stored_result_replies(
     if record.score_tenths is None:
         return [Reply(text=cat.text("result_no_score"), kind=ReplyKind.RESULT)]
     stages = {stage.id: stage.name for stage in framework.stages}
-    low, high = framework.scale_values[0], framework.scale_values[-1]
-    lines = []
-    for dimension in framework.dimensions:
-        tenths = record.dimension_tenths.get(dimension.id)
-        if tenths is None:
-            lines.append(cat.text("result_dimension_unscored", name=dimension.name))
-            continue
-        value = Decimal(tenths) / 10
-        lines.append(
-            cat.text(
-                "result_dimension_line",
-                name=dimension.name,
-                bar=text_bar(value, low, high),
-                score=format_score(value),
-                stage=stages.get(_stage_of(framework, value), ""),
-            )
-        )
-    title = cat.text(
-        "result_stage_line",
-        short_title=framework.short_title or framework.title,
-        stage=stages.get(record.stage_id or "", record.stage_id or ""),
-        score=format_score(Decimal(record.score_tenths) / 10),
-        max=high,
-    )
+    lines = [
+        dimension_line(cat, framework, d.name, _from_tenths(record.dimension_tenths.get(d.id)))
+        for d in framework.dimensions
+    ]
+    stage = stages.get(record.stage_id or "", record.stage_id or "")
+    title = stage_line(cat, framework, stage, Decimal(record.score_tenths) / 10)
     summary = Reply(
         text="\n".join([*lines, "", note]),
         title=title,
@@ -97,27 +72,31 @@ def stored_result_replies(
     return [summary, Reply(text=cat.text("result_footer"), kind=ReplyKind.RESULT)]
 
 
-def _stage_of(framework: Framework, score: Decimal) -> str:
-    return next((s.id for s in framework.stages if s.min_score <= score <= s.max_score), "")
+def stage_line(cat: Catalogue, framework: Framework, stage: str, score: Decimal) -> str:
+    """The result's first line: "Your CX maturity stage: Targeted (3.0 of 5)"."""
+    short_title = framework.short_title or framework.title
+    high = framework.scale_values[-1]
+    return cat.text(
+        "result_stage_line", short_title=short_title, stage=stage, score=format_score(score), max=high
+    )
+
+
+def _from_tenths(tenths: int | None) -> Decimal | None:
+    return None if tenths is None else Decimal(tenths) / 10
 
 
 def dimension_lines(cat: Catalogue, result: Result) -> list[str]:
-    low, high = result.framework.scale_values[0], result.framework.scale_values[-1]
-    lines = []
-    for item in result.dimensions:
-        if item.score is None or item.stage is None:
-            lines.append(cat.text("result_dimension_unscored", name=item.dimension.name))
-            continue
-        lines.append(
-            cat.text(
-                "result_dimension_line",
-                name=item.dimension.name,
-                bar=text_bar(item.score, low, high),
-                score=format_score(item.score),
-                stage=item.stage.name,
-            )
-        )
-    return lines
+    return [dimension_line(cat, result.framework, d.dimension.name, d.score) for d in result.dimensions]
+
+
+def dimension_line(cat: Catalogue, framework: Framework, name: str, score: Decimal | None) -> str:
+    """One dimension's score, bar and stage, or that it has no answers."""
+    stage = stage_for(framework, score)
+    if score is None or stage is None:
+        return cat.text("result_dimension_unscored", name=name)
+    low, high = framework.scale_values[0], framework.scale_values[-1]
+    bar = text_bar(score, low, high)
+    return cat.text("result_dimension_line", name=name, bar=bar, score=format_score(score), stage=stage.name)
 
 
 def move_up_lines(cat: Catalogue, result: Result) -> list[str]:
