@@ -2,7 +2,7 @@
 
 The app has a small core of its own: `GET /healthz`, `GET /openapi.json` and the result charts at
 `GET /charts/{token}.png`; JSON errors everywhere (`bot.http_errors`) and CORS headers
-(`bot.cors`). Everything else is added by *channel installers*: functions
+(`bot.web.cors`). Everything else is added by *channel installers*: functions
 
     def install(app: web.Application, settings: Settings, engine: Engine) -> None
 
@@ -32,11 +32,11 @@ from aiohttp import web
 from bot.app import running_engine
 from bot.app_keys import CHARTS, ENGINE, SETTINGS
 from bot.charts import ChartCache
-from bot.cors import CorsPolicy
 from bot.http_errors import json_error, json_errors
-from bot.openapi import openapi_document
 from bot.settings import Settings
 from bot.startup import CannotStart
+from bot.web.cors import CorsPolicy
+from bot.web.openapi import openapi_document
 from dialogs.catalogue import catalogue
 from dialogs.engine import Engine
 from storage.repository import ping
@@ -50,9 +50,10 @@ CHART_CACHE_SIZE = 256
 
 def channel_installers() -> list[ChannelInstaller]:
     """The channels `cxbot serve` runs, in the order their routes are added."""
-    from bot import telegram, web_chat, webhook
+    from bot.telegram import service as telegram
+    from bot.web import chat, webhook
 
-    return [webhook.install, web_chat.install, telegram.install]
+    return [webhook.install, chat.install, telegram.install]
 
 
 def build_app(

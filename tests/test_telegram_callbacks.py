@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.telegram_callbacks import (
+from bot.telegram.callbacks import (
     MAX_BYTES,
     UnknownPayload,
     answered_question,

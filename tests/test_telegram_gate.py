@@ -12,8 +12,8 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import TelegramObject, Update, User
 
-from bot.telegram_gate import KeyedLocks, RecentIds, UpdateGate
-from bot.telegram_retry import RetryAfter
+from bot.telegram.gate import KeyedLocks, RecentIds, UpdateGate
+from bot.telegram.retry import RetryAfter
 
 
 def context(user_id: int) -> dict[str, Any]:

@@ -18,10 +18,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Connection, select
 
-from bot import telegram
 from bot.app import running_engine
 from bot.server import build_app
 from bot.settings import Settings
+from bot.telegram import service as telegram
 from dialogs.engine import Engine
 from storage.tables import answers, participants, runs
 from tests.telegram_fake.models import CallbackQueryState, StoredMessage

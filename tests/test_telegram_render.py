@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.telegram_channel import start_command
-from bot.telegram_render import (
+from bot.telegram.channel import start_command
+from bot.telegram.render import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
     PhotoPiece,
@@ -84,7 +84,7 @@ def test_choices_get_a_row_each_and_navigation_shares_rows() -> None:
 
 
 def test_a_button_without_a_callback_form_is_left_out(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="bot.telegram_render"):
+    with caplog.at_level(logging.ERROR, logger="bot.telegram.render"):
         markup = keyboard([Button("Odd", "/frobnicate now"), Button("Help", "/help")])
     assert markup is not None
     assert [[key.text for key in row] for row in markup.inline_keyboard] == [["Help"]]

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import ClientSession
 
-from bot.telegram import COMMANDS, SECRET_HEADER
+from bot.telegram.service import COMMANDS, SECRET_HEADER
 from tests.telegram_fake.server import FakeBotAPI
 from tests.telegram_fake.user import FakeUser
 from tests.test_telegram_harness import WAIT, BotUnderTest, running_bot

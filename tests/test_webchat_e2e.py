@@ -1,4 +1,4 @@
-"""End to end: the web chat page (bot/static) in headless Chromium against a running cxbot server.
+"""End to end: the web chat page (bot/web/static) in headless Chromium against a running cxbot server.
 
 The page is served by a second web server on another port, a different origin, as a site embedding
 the chat would serve it, with `data-server` on its script tag pointing at cxbot: the browser's CORS
@@ -45,7 +45,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STATIC = Path(__file__).resolve().parent.parent / "bot" / "static"
+STATIC = Path(__file__).resolve().parent.parent / "bot" / "web" / "static"
 QUESTIONS = 11
 ANSWERS = (3, 4, 2, 3, 5, 3, 4, 2, 3, 4, 3)
 """One value per CX question, so the result has a mix of stages."""
@@ -100,7 +100,7 @@ EMBEDDING_PAGE = """<!doctype html>
 
 @pytest.fixture
 async def embedder() -> AsyncIterator[str]:
-    """Another site: serves bot/static (the page at /, its files under /static/) and a page of its own
+    """Another site: serves bot/web/static (the page at /, its files under /static/) and a page of its own
     (/embed.html?bot=<cxbot's address>) that embeds the chat from cxbot with a script tag."""
 
     async def index(request: web.Request) -> web.Response:

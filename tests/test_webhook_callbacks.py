@@ -20,9 +20,9 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
-from bot.callbacks import CallbackSender, Delivery, callback_sender
-from bot.url_guard import CallbackRefused, GuardedResolver, check_callback_url
-from bot.webhook_auth import signed_headers
+from bot.web.auth import signed_headers
+from bot.web.callbacks import CallbackSender, Delivery, callback_sender
+from bot.web.url_guard import CallbackRefused, GuardedResolver, check_callback_url
 from dialogs.types import Inbound
 from tests.webhook_support import REST, OfflineResolver, resolved, running_app, say, settings_for, texts
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.rest_render import EMPTY_REPLY, escape_text, markdown_lines, markdown_link, render_replies
+from bot.web.rest_render import EMPTY_REPLY, escape_text, markdown_lines, markdown_link, render_replies
 from dialogs.types import Band, Button, ButtonRole, Chart, Link, Reply, ReplyKind
 
 CHART = Chart("tok123", "CX", ("A",), (2.0,), (Band("Low", 1, 5),), 1.0, 5.0)

@@ -33,9 +33,9 @@ from schemathesis.specs.openapi.checks import (
 
 from bot.app import running_engine
 from bot.app_keys import RESOLVER
-from bot.openapi import openapi_document
 from bot.server import build_app
 from bot.settings import Settings
+from bot.web.openapi import openapi_document
 from tests.webhook_support import OfflineResolver, settings_for
 
 CHECKS = [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.webhook_auth import signature, signature_problem
+from bot.web.auth import signature, signature_problem
 from tests.webhook_support import REST, running_app, settings_for
 
 SECRET = "s3cret-for-tests"

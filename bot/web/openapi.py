@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cors import ALLOWED_HEADERS
 from bot.settings import Settings
-from bot.webhook import CALLBACK_PATH, IDEMPOTENCY_HEADER, REST_PATH, STATUS_PATH
-from bot.webhook_auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from bot.webhook_request import MAX_MESSAGE, MAX_MESSAGE_ID, MAX_SENDER, MAX_URL
+from bot.web.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from bot.web.cors import ALLOWED_HEADERS
+from bot.web.request import MAX_MESSAGE, MAX_MESSAGE_ID, MAX_SENDER, MAX_URL
+from bot.web.webhook import CALLBACK_PATH, IDEMPOTENCY_HEADER, REST_PATH, STATUS_PATH
 
 # Printable text with at least one non-space character: what the validation accepts.
 NO_CONTROLS = r"\x00-\x1f\x7f-\x9f"

@@ -25,8 +25,8 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, LinkPreviewOptions, Message
 
-from bot.telegram_keyboards import LiveKeyboard, LiveKeyboards
-from bot.telegram_render import PhotoPiece, Piece, TextPiece, answered_html, render_reply
+from bot.telegram.keyboards import LiveKeyboard, LiveKeyboards
+from bot.telegram.render import PhotoPiece, Piece, TextPiece, answered_html, render_reply
 from dialogs.engine import Engine
 from dialogs.types import Chart, QuestionRef, Reply, ReplyKind
 

@@ -39,11 +39,11 @@ from bot.app_keys import CHARTS
 from bot.http_errors import json_error
 from bot.settings import Settings
 from bot.startup import CannotStart
-from bot.telegram_channel import TelegramChannel
-from bot.telegram_delivery import Delivery, Pictures
-from bot.telegram_gate import UpdateGate
-from bot.telegram_keyboards import LiveKeyboards
-from bot.telegram_retry import RetryAfter
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.delivery import Delivery, Pictures
+from bot.telegram.gate import UpdateGate
+from bot.telegram.keyboards import LiveKeyboards
+from bot.telegram.retry import RetryAfter
 from dialogs.catalogue import Catalogue
 from dialogs.engine import Engine
 

@@ -15,7 +15,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.telegram_callbacks import UnknownPayload, encode
+from bot.telegram.callbacks import UnknownPayload, encode
 from dialogs.types import Button, ButtonRole, Chart, Link, Reply
 
 TEXT_LIMIT = 4096

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from bot.http_errors import json_error
-from bot.webhook_auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from bot.web.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = f"Content-Type, Idempotency-Key, {TIMESTAMP_HEADER}, {SIGNATURE_HEADER}"

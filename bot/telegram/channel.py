@@ -24,9 +24,9 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message, Update
 
-from bot.telegram_callbacks import answered_question, decode, is_confirmation
-from bot.telegram_delivery import CHANNEL, Delivery, Pressed
-from bot.telegram_gate import RecentIds
+from bot.telegram.callbacks import answered_question, decode, is_confirmation
+from bot.telegram.delivery import CHANNEL, Delivery, Pressed
+from bot.telegram.gate import RecentIds
 from dialogs.engine import Engine
 from dialogs.types import Inbound, Reply, ReplyKind
 

@@ -1,4 +1,4 @@
-"""The web chat page: `GET /` serves `bot/static/index.html`, and `bot/static/` is under `/static/`.
+"""The web chat page: `GET /` serves `bot/web/static/index.html`, and `bot/web/static/` is under `/static/`.
 
 The page is a client of the webhook like any other widget; nothing here knows what it does.
 """
@@ -27,5 +27,5 @@ async def index(request: web.Request) -> web.StreamResponse:
     """The chat page, or a 404 saying it is not installed."""
     page = STATIC / "index.html"
     if not page.is_file():
-        return json_error(404, "the web chat page is not installed (bot/static/index.html is missing)")
+        return json_error(404, "the web chat page is not installed (bot/web/static/index.html is missing)")
     return web.FileResponse(page, headers={"Cache-Control": "no-cache"})

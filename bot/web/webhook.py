@@ -2,18 +2,18 @@
 
 - `GET  /webhooks/rest/` answers `{"status": "ok"}`.
 - `POST /webhooks/rest/webhook` takes `{"sender", "message", "metadata"?}` and answers the replies
-  as a JSON list of `{"recipient_id", "text"?, "buttons"?, "image"?}` (`bot.rest_render`). With
+  as a JSON list of `{"recipient_id", "text"?, "buttons"?, "image"?}` (`bot.web.rest_render`). With
   `metadata.callback_url` it works in callback mode instead (below).
 - `POST /webhooks/callback/webhook` (Rasa's callback channel path) is always in callback mode, to
   `metadata.callback_url` or else `CXBOT_CALLBACK_URL`.
 
 Callback mode: the message is handled (applied and stored) before the answer, which is an
 acknowledgement, `{"status": "accepted", "messages": n}`; the same JSON list is then POSTed to the
-callback URL in the background (`bot.callbacks`). The URL is checked against the SSRF guard first,
+callback URL in the background (`bot.web.callbacks`). The URL is checked against the SSRF guard first,
 so a refused one is a 400 at once.
 
 Each request is checked in this order, and nothing reaches the engine unless all pass: content type
-(415), body size (413), signature when `CXBOT_WEBHOOK_SECRET` is set (401, `bot.webhook_auth`),
+(415), body size (413), signature when `CXBOT_WEBHOOK_SECRET` is set (401, `bot.web.auth`),
 JSON shape (400), callback URL (400).
 
 A retried delivery names itself with `metadata.message_id` (or the `Idempotency-Key` header); the
@@ -30,15 +30,15 @@ from aiohttp import web
 from aiohttp.resolver import ThreadedResolver
 
 from bot.app_keys import RESOLVER
-from bot.callbacks import CallbackSender, Delivery, callback_sender
-from bot.cors import CorsPolicy
 from bot.http_errors import json_error
-from bot.public_url import base_url, chart_path
-from bot.rest_render import as_json, render_replies
 from bot.settings import Settings
-from bot.url_guard import CallbackRefused
-from bot.webhook_auth import signature_problem
-from bot.webhook_request import BadRequest, RestRequest, check_content_type, parse_rest_request, read_body
+from bot.web.auth import signature_problem
+from bot.web.callbacks import CallbackSender, Delivery, callback_sender
+from bot.web.cors import CorsPolicy
+from bot.web.public_url import base_url, chart_path
+from bot.web.request import BadRequest, RestRequest, check_content_type, parse_rest_request, read_body
+from bot.web.rest_render import as_json, render_replies
+from bot.web.url_guard import CallbackRefused
 from dialogs.engine import Engine
 from dialogs.types import Inbound
 

@@ -6,7 +6,7 @@ slow receiver holds up nobody else. A delivery is retried on connection errors, 
 429 and 5xx answers, with exponential backoff (0.5 s doubling up to 8 s, five attempts); any
 other answer, or a refused address, ends it. Every failure is logged with the sender, the
 receiver and the reason. All deliveries share the app's one `ClientSession`, whose resolver is the
-SSRF guard (`bot.url_guard`).
+SSRF guard (`bot.web.url_guard`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from bot.settings import Settings
-from bot.url_guard import CallbackRefused, GuardedResolver, check_callback_url
-from bot.webhook_auth import signed_headers
+from bot.web.auth import signed_headers
+from bot.web.url_guard import CallbackRefused, GuardedResolver, check_callback_url
 
 log = logging.getLogger(__name__)
 
