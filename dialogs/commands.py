@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dialogs import codes
 from storage.records import Needs
 
 
@@ -18,7 +19,12 @@ class Command:
 
 TEXT = "text"
 _NUMBER = re.compile(r"[0-9]{1,6}")
-NEEDS = {"results": (Needs.LATEST_RESULT,), "mydata": (Needs.HISTORY,)}
+NEEDS = {"results": Needs(latest_result=True), "mydata": Needs(history=True)}
+CAMPAIGN_NEEDS = {
+    "new": Needs(service_facts=True),
+    "add-facilitator": Needs(service_facts=True),
+    "remind": Needs(remind=True),
+}
 
 
 def parse(text: str) -> Command:
@@ -31,9 +37,23 @@ def parse(text: str) -> Command:
     return Command(name, tuple(rest.split()), stripped)
 
 
-def needs(command: Command) -> tuple[str, ...]:
+def needs(command: Command) -> Needs:
     """What beyond the open runs the command needs loaded."""
-    return NEEDS.get(command.name, ())
+    if command.name in ("start", "join", "leave") and command.args:
+        return code_needs(command.args[0])
+    if command.name == "campaign" and command.args:
+        subcommand = command.args[0].lower()
+        named = code_needs(command.args[1]) if len(command.args) > 1 else Needs()
+        return named.merged(CAMPAIGN_NEEDS.get(subcommand, Needs()))
+    return NEEDS.get(command.name, Needs())
+
+
+def code_needs(text: str) -> Needs:
+    """A join code or an invitation code, if the text is shaped like one."""
+    return Needs(
+        campaign_code=codes.canonical(text, codes.JOIN_LENGTH),
+        invitation_code=codes.canonical(text, codes.INVITATION_LENGTH),
+    )
 
 
 def answer_payload(run: int, index: int, value: int) -> str:

@@ -11,20 +11,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from dialogs.campaign_view import group_reply
 from dialogs.catalogue import Catalogue
 from dialogs.render import answered_reply, question_reply, review_reply
 from dialogs.result_view import result_replies
+from dialogs.tally import tally_rows
 from dialogs.types import Button, Inbound, Reply, ReplyKind
 from frameworks.registry import FrameworkRegistry
 from frameworks.schema import Framework, Question
 from frameworks.scoring import score
+from storage.campaign_records import CampaignRecord, ChooseGroup, SetProgress, TallyRun
+from storage.campaign_statements import COMPLETED, STARTED
 from storage.records import (
     AbandonRun,
     Change,
     EraseParticipant,
     FinishRun,
+    MissingData,
+    Needs,
     OpenRun,
     Position,
+    ResultRecord,
     RunRecord,
     SaveAnswer,
     Snapshot,
@@ -54,6 +61,7 @@ class Conversation:
         self.replies: list[Reply] = []
         self.run: RunRecord | None = None
         self.framework: Framework | None = None
+        self.now = datetime.now(UTC)
         self._activate(snapshot.active_run)
 
     # --- the run in hand -------------------------------------------------------------------
@@ -66,28 +74,66 @@ class Conversation:
             return
         self.run, self.framework = run, framework
 
-    def open_run(self, framework: Framework) -> None:
-        """Start a new attempt at question 1 and make it the active one."""
+    def open_run(self, framework: Framework, campaign: CampaignRecord | None = None) -> None:
+        """Start a new attempt at question 1 (in a campaign's current round) and make it the active one."""
         self.snapshot.run_count += 1
         number = self.snapshot.run_count
-        now = datetime.now(UTC)
-        self.snapshot.runs[number] = RunRecord(number, framework.id, framework.version, "open", 0, now)
-        self.changes.append(OpenRun(number, framework.id, framework.version))
+        campaign_id, round_ = (campaign.id, campaign.round) if campaign else (None, None)
+        self.snapshot.runs[number] = RunRecord(
+            number,
+            framework.id,
+            framework.version,
+            "open",
+            0,
+            self.now,
+            campaign_id=campaign_id,
+            round=round_,
+        )
+        if campaign is not None:
+            self.snapshot.run_campaigns[campaign.id] = campaign
+        self.changes.append(OpenRun(number, framework.id, framework.version, campaign_id, round_))
         self._activate(number)
 
     def open_run_of(self, framework_id: str) -> RunRecord | None:
+        """The open attempt of a framework taken alone (not in a campaign)."""
         return next(
-            (r for r in self.snapshot.runs.values() if r.status == "open" and r.framework_id == framework_id),
+            (
+                r
+                for r in self.snapshot.runs.values()
+                if r.status == "open" and r.framework_id == framework_id and r.campaign_id is None
+            ),
             None,
         )
 
-    def latest_open_run(self) -> RunRecord | None:
-        """The most recently started open run whose framework is still offered."""
+    def open_run_in(self, campaign_id: int) -> RunRecord | None:
+        """The open attempt in a campaign."""
+        runs = self.snapshot.runs.values()
+        return next((r for r in runs if r.status == "open" and r.campaign_id == campaign_id), None)
+
+    def campaign_of(self, run: RunRecord | None) -> CampaignRecord | None:
+        """The campaign a run belongs to, if any."""
+        if run is None or run.campaign_id is None:
+            return None
+        return self.snapshot.run_campaigns.get(run.campaign_id)
+
+    def open_runs(self) -> list[RunRecord]:
+        """Open attempts whose framework is still offered, most recent first."""
         frameworks = self.context.frameworks
-        candidates = [
+        found = [
             r for r in self.snapshot.runs.values() if r.status == "open" and frameworks.get(r.framework_id)
         ]
-        return max(candidates, key=lambda r: r.number, default=None)
+        return sorted(found, key=lambda r: r.number, reverse=True)
+
+    def run_title(self, run: RunRecord) -> str:
+        """How a person recognises an attempt: its campaign's title, else its framework's."""
+        campaign = self.campaign_of(run)
+        framework = self.context.frameworks.get(run.framework_id)
+        return campaign.title if campaign else framework.title if framework else run.framework_id
+
+    def latest_open_run(self) -> RunRecord | None:
+        """The most recently started open run whose framework is still offered."""
+        runs = self.open_runs()
+        return runs[0] if runs else None
 
     def resume(self, run: RunRecord) -> None:
         self._activate(run.number)
@@ -134,6 +180,8 @@ class Conversation:
         run, framework = self.current()
         value: int | None = event.kwargs.get("value")
         question = framework.questions[run.cursor]
+        if run.campaign_id is not None and run.round is not None and not run.answers:
+            self.changes.append(SetProgress(run.campaign_id, run.round, STARTED))
         run.answers[question.id] = value
         dimension = framework.dimension_of[question.id].id
         self.changes.append(SaveAnswer(run.number, question.id, dimension, value))
@@ -171,8 +219,9 @@ class Conversation:
         self.replies.append(review_reply(self.cat, framework, run.number, run.answers))
 
     def finish_run(self, _: EventData) -> None:
-        """Score the run, store the result, and show it."""
+        """Score the run, store the result, and show it (with the change since last time)."""
         run, framework = self.current()
+        previous = self._previous_result(framework)
         result = score(framework, run.answers)
         token = secrets.token_urlsafe(18)
         self.changes.append(
@@ -185,14 +234,35 @@ class Conversation:
             )
         )
         run.status = "finished"
-        self.replies += result_replies(self.cat, result, token)
+        self.replies += result_replies(self.cat, result, token, previous=previous)
+        campaign = self.campaign_of(run)
+        if campaign is not None and run.round is not None:
+            rows = tally_rows(framework, run.answers, result)
+            self.changes.append(TallyRun(run.number, campaign.id, run.round, framework.version, rows))
+            self.changes.append(SetProgress(campaign.id, run.round, COMPLETED))
+            self.say(
+                "campaign_finished", ReplyKind.RESULT, title=campaign.title, min_group=campaign.min_group
+            )
         self.run, self.framework = None, None
+
+    def _previous_result(self, framework: Framework) -> ResultRecord | None:
+        """The person's latest result of this framework version, to compare with (loaded on demand)."""
+        if self.snapshot.previous is None:
+            raise MissingData(Needs(previous_results=True))
+        previous = self.snapshot.previous.get(framework.id)
+        return previous if previous is not None and previous.framework_version == framework.version else None
+
+    def abandon(self, run: RunRecord) -> None:
+        """Set an open attempt aside (it stays in the person's data, as abandoned)."""
+        self.changes.append(AbandonRun(run.number))
+        run.status = "abandoned"
+        if self.run is run:
+            self.run, self.framework = None, None
 
     def abandon_and_reopen(self, _: EventData) -> None:
         run, framework = self.current()
-        self.changes.append(AbandonRun(run.number))
-        run.status = "abandoned"
-        self.open_run(framework)
+        self.abandon(run)
+        self.open_run(framework, self.campaign_of(run))
         self.say("restarted", ReplyKind.INFO, title=framework.title)
 
     def show_confirm_restart(self, _: EventData) -> None:
@@ -218,3 +288,15 @@ class Conversation:
 
     def say_cancelled(self, _: EventData) -> None:
         self.say("cancelled")
+
+    def show_groups(self, _: EventData = None) -> None:
+        """The groups of the campaign being joined, one button each."""
+        campaign = self.snapshot.joining
+        if campaign is not None:
+            self.replies.append(group_reply(self.cat, campaign))
+
+    def choose_group_in(self, campaign: CampaignRecord | None) -> None:
+        """Start or stop choosing a group (stored, so a typed answer finds the campaign)."""
+        if self.snapshot.joining != campaign:
+            self.changes.append(ChooseGroup(campaign.id if campaign else None))
+            self.snapshot.joining = campaign

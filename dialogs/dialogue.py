@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dialogs import codes
 from dialogs import machine as m
+from dialogs.campaign_dialogue import CampaignCommands
+from dialogs.campaign_view import nudge_reply
 from dialogs.commands import TEXT, Command, parse_answer_payload, parse_position, whole_number
 from dialogs.conversation import Conversation
 from dialogs.my_data import my_data_replies
 from dialogs.render import level_label, menu_reply
 from dialogs.result_view import result_replies, stored_result_replies
 from dialogs.types import Reply, ReplyKind
+from frameworks.schema import Framework
 from frameworks.scoring import score
+from storage.campaign_records import CampaignRecord, SettleNudges
+from storage.records import RunRecord
 
 Handler = Callable[[Conversation, Command], None]
 
@@ -21,6 +27,7 @@ class Dialogue:
 
     def __init__(self) -> None:
         self.machine = m.build_machine()
+        self.campaigns = CampaignCommands(self)
         self._handlers: dict[str, Handler] = {
             "start": self._start,
             "help": self._help,
@@ -36,18 +43,46 @@ class Dialogue:
             "change": self._change,
             "yes": self._yes,
             "no": self._no,
+            "join": self.campaigns.join_command,
+            "leave": self.campaigns.leave,
+            "campaign": self.campaigns.campaign_command,
             TEXT: self._text,
         }
 
     def handle(self, conv: Conversation, command: Command) -> None:
         """Apply one command to the conversation; replies and changes collect on it."""
+        self._set_aside_closed(conv)
         if conv.state in m.NEEDS_RUN and conv.run is None:
             self.fire(conv, "leave")  # the run's framework was removed, or the run closed elsewhere
+        if conv.state == m.CHOOSING_GROUP and conv.snapshot.joining is None:
+            self.fire(conv, "leave")
+        self._show_nudges(conv, command)
         handler = self._handlers.get(command.name)
         if handler is None:
             conv.say("unknown_command", command=f"/{command.name}")
+        else:
+            handler(conv, command)
+        if conv.state != m.CHOOSING_GROUP:
+            conv.choose_group_in(None)
+
+    def _set_aside_closed(self, conv: Conversation) -> None:
+        """An attempt in a campaign that has since closed no longer counts: say so, once."""
+        campaign = conv.campaign_of(conv.run)
+        if conv.run is None or campaign is None or campaign.is_open(conv.now):
             return
-        handler(conv, command)
+        conv.abandon(conv.run)
+        conv.say("campaign_run_closed", ReplyKind.INFO, title=campaign.title)
+
+    def _show_nudges(self, conv: Conversation, command: Command) -> None:
+        """Reminders waiting for this person, shown now that they wrote (unless they are acting on it)."""
+        nudges = conv.snapshot.nudges
+        if not nudges:
+            return
+        acting_on = (
+            codes.canonical(command.args[0]) if command.name in ("start", "join") and command.args else None
+        )
+        conv.replies += [nudge_reply(conv.cat, n) for n in nudges if n.campaign.code != acting_on]
+        conv.changes.append(SettleNudges(tuple(n.id for n in nudges)))
 
     def fire(self, conv: Conversation, trigger: str, **kwargs: object) -> bool:
         """Fire an event on the shared machine for this conversation; False if no transition fits."""
@@ -63,21 +98,35 @@ class Dialogue:
             self._start_framework(conv, command.args[0])
         elif (run := conv.run or conv.latest_open_run()) is not None:
             conv.resume(run)
-            self._resume(conv)
+            self.resume(conv)
         else:
             self._offer(conv, self._welcome(conv))
 
-    def _start_framework(self, conv: Conversation, framework_id: str) -> None:
-        framework = conv.context.frameworks.get(framework_id.lower())
+    def _start_framework(self, conv: Conversation, name: str) -> None:
+        """`/start NAME`: an assessment by id, a campaign by join code, or a facilitator invitation."""
+        framework = conv.context.frameworks.get(name.lower())
+        snapshot = conv.snapshot
+        if framework is None and snapshot.campaign is not None:
+            self.campaigns.join(conv, name, snapshot.campaign, snapshot.membership)
+            return
+        if framework is None and snapshot.invitation is not None:
+            self.campaigns.accept(conv)
+            return
         if framework is None:
-            self._offer(conv, conv.cat.text("unknown_framework", name=framework_id[:64]))
+            self._offer(conv, conv.cat.text("unknown_framework", name=name[:64]))
             return
         existing = conv.open_run_of(framework.id)
         if existing is not None:
             conv.resume(existing)
-            self._resume(conv)
+            self.resume(conv)
             return
-        conv.open_run(framework)
+        self.open_and_begin(conv, framework)
+
+    def open_and_begin(
+        self, conv: Conversation, framework: Framework, campaign: CampaignRecord | None = None
+    ) -> None:
+        """A new attempt at question 1, introduced."""
+        conv.open_run(framework, campaign)
         conv.replies.append(Reply(text=framework.intro, title=framework.title, kind=ReplyKind.INFO))
         conv.say(
             "starting",
@@ -87,18 +136,20 @@ class Dialogue:
         )
         self.fire(conv, "begin")
 
-    def _resume(self, conv: Conversation) -> None:
-        _, framework = conv.current()
+    def resume(self, conv: Conversation) -> None:
+        """Carry on with the attempt in hand where it stands, naming any other open ones."""
+        run, framework = conv.current()
+        campaign = conv.campaign_of(run)
         if conv.run_complete() and framework.review_before_submit:
-            conv.say("resuming_review", ReplyKind.INFO, title=framework.title)
+            conv.say("resuming_review", ReplyKind.INFO, title=conv.run_title(run))
         else:
-            conv.say(
-                "resuming",
-                ReplyKind.INFO,
-                number=conv.first_open() + 1,
-                count=len(framework.questions),
-                title=framework.title,
-            )
+            key = "resuming_campaign" if campaign else "resuming"
+            number, count = conv.first_open() + 1, len(framework.questions)
+            conv.say(key, ReplyKind.INFO, number=number, count=count, title=conv.run_title(run))
+        others = [r for r in conv.open_runs() if r.number != run.number]
+        if others:
+            titles = "; ".join(f"{conv.run_title(r)} ({_start_command(conv, r)})" for r in others)
+            conv.say("other_open", ReplyKind.INFO, titles=titles)
         self.fire(conv, "begin")
 
     def _welcome(self, conv: Conversation) -> str:
@@ -114,7 +165,9 @@ class Dialogue:
     # --- answering ------------------------------------------------------------------------
 
     def _text(self, conv: Conversation, command: Command) -> None:
-        if conv.state in m.CONFIRMING:
+        if conv.state == m.CHOOSING_GROUP:
+            self.campaigns.group_typed(conv, command.text)
+        elif conv.state in m.CONFIRMING:
             self._confirmation_word(conv, command.text)
         elif conv.state in (m.ASKING, m.REVISING):
             value = self._typed_value(conv, command.text)
@@ -274,6 +327,12 @@ class Dialogue:
         conv.replies += my_data_replies(
             conv.cat, conv.context.frameworks, conv.snapshot, conv.inbound.channel, conv.inbound.sender
         )
+
+
+def _start_command(conv: Conversation, run: RunRecord) -> str:
+    """The command that resumes an attempt: its campaign's code, else its framework's id."""
+    campaign = conv.campaign_of(run)
+    return f"/start {codes.shown(campaign.code)}" if campaign else f"/start {run.framework_id}"
 
 
 def _in_current_run(conv: Conversation, position: tuple[int, int]) -> bool:

@@ -19,7 +19,7 @@ from dialogs.dialogue import Dialogue
 from dialogs.result_view import stored_chart
 from dialogs.types import Chart, Inbound, Reply
 from frameworks.registry import FrameworkRegistry
-from storage.records import EraseParticipant
+from storage.records import EraseParticipant, MissingData
 from storage.repository import Repository, mark_inactive, result_by_token
 from storage.store import Store
 
@@ -78,10 +78,21 @@ class Engine:
         if repo.dialect == "postgresql" and (replayed := _replay(repo, inbound.channel, key)) is not None:
             return replayed
         command = parse(inbound.text[:MAX_TEXT].replace("\x00", ""))
-        repo.load_more(participant_id, snapshot, needs(command))
-        conv = Conversation(snapshot, inbound, self.context)
-        self.dialogue.handle(conv, command)
+        wanted = needs(command)
+        repo.load_more(participant_id, snapshot, wanted)
+        while True:
+            conv = Conversation(snapshot, inbound, self.context)
+            try:
+                self.dialogue.handle(conv, command)
+                break
+            except MissingData as missing:  # rare (a run finishing): load it and step again, from scratch
+                wanted = wanted.merged(missing.needs)
+                repo = Repository(conn, repo.now)
+                participant_id, snapshot = repo.participant(inbound.channel, inbound.sender, name)
+                repo.load_more(participant_id, snapshot, wanted)
         repo.apply(participant_id, conv.changes, conv.position())
+        if inbound.push_url is not None and inbound.push_url != snapshot.callback_url:
+            repo.set_callback_url(participant_id, inbound.push_url)
         if key is not None:
             erased = any(isinstance(change, EraseParticipant) for change in conv.changes)
             remembered = [reply.to_dict() for reply in conv.replies]

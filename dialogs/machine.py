@@ -17,8 +17,10 @@ REVISING = "revising"
 REVIEWING = "reviewing"
 CONFIRMING_RESTART = "confirming_restart"
 CONFIRMING_DELETE = "confirming_delete"
+CHOOSING_GROUP = "choosing_group"
+"""Joining a campaign with groups: the person picks theirs (the campaign is `joining_campaign`)."""
 
-STATES = [IDLE, ASKING, REVISING, REVIEWING, CONFIRMING_RESTART, CONFIRMING_DELETE]
+STATES = [IDLE, ASKING, REVISING, REVIEWING, CONFIRMING_RESTART, CONFIRMING_DELETE, CHOOSING_GROUP]
 IN_RUN = [ASKING, REVISING, REVIEWING]
 CONFIRMING = [CONFIRMING_RESTART, CONFIRMING_DELETE]
 NEEDS_RUN = [*IN_RUN, CONFIRMING_RESTART]
@@ -96,6 +98,7 @@ TRANSITIONS: list[dict[str, Any]] = [
         "after": "show_question",
     },
     {"trigger": "cancel", "source": CONFIRMING, "dest": IDLE, "before": "say_cancelled"},
+    {"trigger": "choose_group", "source": "*", "dest": CHOOSING_GROUP, "after": "show_groups"},
     {"trigger": "leave", "source": "*", "dest": IDLE},
 ]
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from dialogs.catalogue import Catalogue
@@ -22,11 +23,18 @@ LINKS_SHOWN = 6
 UNLINKED_SHOWN = 3
 
 
-def result_replies(cat: Catalogue, result: Result, chart_token: str, note: str | None = None) -> list[Reply]:
-    """Every message of a result."""
+def result_replies(
+    cat: Catalogue,
+    result: Result,
+    chart_token: str,
+    note: str | None = None,
+    previous: ResultRecord | None = None,
+) -> list[Reply]:
+    """Every message of a result; with the person's previous result, the change since then."""
     if result.score is None or result.stage is None:
         return [Reply(text=cat.text("result_no_score"), kind=ReplyKind.RESULT)]
-    replies = [summary_reply(cat, result, chart_token, note), *recommendation_replies(cat, result)]
+    summary = summary_reply(cat, result, chart_token, note, change_lines(cat, result, previous))
+    replies = [summary, *recommendation_replies(cat, result)]
     if (case := case_reply(cat, result)) is not None:
         replies.append(case)
     if result.resources:
@@ -35,11 +43,13 @@ def result_replies(cat: Catalogue, result: Result, chart_token: str, note: str |
     return replies
 
 
-def summary_reply(cat: Catalogue, result: Result, chart_token: str, note: str | None) -> Reply:
+def summary_reply(
+    cat: Catalogue, result: Result, chart_token: str, note: str | None, changes: Sequence[str] = ()
+) -> Reply:
     framework = result.framework
     assert result.score is not None
     assert result.stage is not None
-    lines = [result.stage.description, "", *dimension_lines(cat, result)]
+    lines = [result.stage.description, "", *dimension_lines(cat, result), *changes]
     if result.skipped:
         lines += ["", cat.text("result_skipped", questions=", ".join(q.short for q in result.skipped))]
     lines += move_up_lines(cat, result)
@@ -47,6 +57,29 @@ def summary_reply(cat: Catalogue, result: Result, chart_token: str, note: str | 
         lines += ["", note]
     title = stage_line(cat, framework, result.stage.name, result.score)
     return Reply(text="\n".join(lines), title=title, kind=ReplyKind.RESULT, chart=chart(result, chart_token))
+
+
+def change_lines(cat: Catalogue, result: Result, previous: ResultRecord | None) -> list[str]:
+    """ "Citizen insights: 2.3 -> 3.0" for the overall score and each dimension scored both times."""
+    if previous is None or previous.score_tenths is None or result.score is None:
+        return []
+    lines = [
+        cat.text(
+            "change_line",
+            name=result.framework.short_title or result.framework.title,
+            before=format_score(Decimal(previous.score_tenths) / 10),
+            after=format_score(result.score),
+        )
+    ]
+    for scored in result.dimensions:
+        before = _from_tenths(previous.dimension_tenths.get(scored.dimension.id))
+        if before is not None and scored.score is not None:
+            after = format_score(scored.score)
+            lines.append(
+                cat.text("change_line", name=scored.dimension.name, before=format_score(before), after=after)
+            )
+    when = previous.created_at.strftime("%Y-%m-%d")
+    return ["", cat.text("change_title", when=when) + ":", *lines]
 
 
 def stored_result_replies(

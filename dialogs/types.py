@@ -20,6 +20,8 @@ class Inbound:
     message_id: str | None = None
     """The channel's id for this delivery; a repeated id is answered once (deduplication)."""
     display_name: str | None = None
+    push_url: str | None = None
+    """Where this person's bridge takes messages the bot starts (reminders): a webhook callback URL."""
 
 
 class ReplyKind(StrEnum):

@@ -24,5 +24,12 @@ class PostgresStore:
         async with self._engine.begin() as conn:
             return await conn.run_sync(job)
 
+    async def read(self, job: Job[T]) -> T:
+        """A read-only transaction on a pooled connection (row locks of writers do not block it)."""
+        async with self._engine.connect() as conn:
+            conn = await conn.execution_options(postgresql_readonly=True)
+            async with conn.begin():
+                return await conn.run_sync(job)
+
     async def close(self) -> None:
         await self._engine.dispose()

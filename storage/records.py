@@ -10,6 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from storage.campaign_records import (
+    AcceptInvitation,
+    CampaignRecord,
+    ChooseGroup,
+    CloseCampaign,
+    CreateCampaign,
+    InvitationRecord,
+    InviteFacilitator,
+    JoinCampaign,
+    MemberRecord,
+    NudgeRecord,
+    QueueNudges,
+    SetProgress,
+    SettleNudges,
+    StartRound,
+    TallyRun,
+)
+
+OVERALL = "*"
+"""The `part` of a run's overall score in campaign tallies (dimension ids are slugs: never this)."""
+
 
 @dataclass(slots=True)
 class RunRecord:
@@ -23,6 +44,7 @@ class RunRecord:
     answers: dict[str, int | None] = field(default_factory=dict)
     """Question id to level; None is a skipped question. Questions not yet reached are absent."""
     campaign_id: int | None = None
+    round: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +72,55 @@ class Snapshot:
     results: list[ResultRecord] = field(default_factory=list)
     created_at: datetime | None = None
     display_name: str | None = None
+    last_seen_at: datetime | None = None
+    inactive: bool = False
+    callback_url: str | None = None
+    joining: CampaignRecord | None = None
+    """The campaign whose group the person is choosing (state `choosing_group`)."""
+    run_campaigns: dict[int, CampaignRecord] = field(default_factory=dict)
+    """The campaigns of the open runs, by campaign id."""
+    campaign: CampaignRecord | None = None
+    """The campaign the message names by code (`Needs.campaign_code`), if it exists."""
+    membership: MemberRecord | None = None
+    """The person's membership of `campaign`."""
+    role: str | None = None
+    """The person's role in `campaign` (owner, facilitator), if any."""
+    invitation: InvitationRecord | None = None
+    previous: dict[str, ResultRecord] | None = None
+    """The latest result per framework id (`Needs.previous_results`; None until loaded)."""
+    remind_eligible: int = 0
+    nudges: list[NudgeRecord] = field(default_factory=list)
+    """Reminders and notices waiting to be shown to the person when they next write."""
+    facts: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
 class Needs:
-    """What a step needs loaded beyond the open runs."""
+    """What a step needs loaded beyond the open runs (each costs a query, so only when asked)."""
 
-    LATEST_RESULT = "latest_result"
-    HISTORY = "history"
+    latest_result: bool = False
+    history: bool = False
+    """Every run and result (`/mydata`)."""
+    campaign_code: str | None = None
+    """The campaign a command names by its join code, with the person's membership and role in it."""
+    invitation_code: str | None = None
+    previous_results: bool = False
+    """The latest result per framework, to show the change since last time when a run finishes."""
+    remind: bool = False
+    """How many of the named campaign's members a reminder would reach now."""
+    service_facts: bool = False
+
+    def merged(self, other: Needs) -> Needs:
+        """Everything either asks for."""
+        return Needs(**{name: getattr(self, name) or getattr(other, name) for name in Needs.__slots__})
+
+
+class MissingData(Exception):  # noqa: N818 - a signal to load more, not an error
+    """Raised by a step that found it needs more than was loaded; the engine loads it and steps again."""
+
+    def __init__(self, needs: Needs) -> None:
+        super().__init__(needs)
+        self.needs = needs
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +128,8 @@ class OpenRun:
     number: int
     framework_id: str
     framework_version: str
+    campaign_id: int | None = None
+    round: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +159,24 @@ class EraseParticipant:
     """Remove the participant and everything stored about them."""
 
 
-Change = OpenRun | SaveAnswer | FinishRun | AbandonRun | EraseParticipant
+Change = (
+    OpenRun
+    | SaveAnswer
+    | FinishRun
+    | AbandonRun
+    | EraseParticipant
+    | CreateCampaign
+    | JoinCampaign
+    | SetProgress
+    | ChooseGroup
+    | CloseCampaign
+    | StartRound
+    | QueueNudges
+    | InviteFacilitator
+    | AcceptInvitation
+    | SettleNudges
+    | TallyRun
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from storage import campaign_repository as campaigns
+from storage import campaign_statements as campaign_sql
 from storage import statements as sql
 from storage.records import (
     AbandonRun,
@@ -26,16 +28,13 @@ from storage.records import (
     RunRecord,
     SaveAnswer,
     Snapshot,
+    TallyRun,
 )
+from storage.time import utc
 
 OPEN = "open"
 FINISHED = "finished"
 ABANDONED = "abandoned"
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Repository:
@@ -49,6 +48,7 @@ class Repository:
         self._cursors: dict[int, int] = {}
         """Each loaded run's cursor as stored, so an unchanged one is not written again."""
         self._loaded: tuple[str, int | None] | None = None
+        self._campaigns = campaigns.CampaignWriter(conn, self.now)
 
     def participant(self, channel: str, external_id: str, display_name: str | None) -> tuple[int, Snapshot]:
         """Find or create the participant, lock their row (PostgreSQL), and load their open runs.
@@ -70,25 +70,49 @@ class Repository:
             run_count=first.run_count,
             created_at=utc(first.created_at),
             display_name=first.display_name,
+            last_seen_at=utc(first.last_seen_at),
+            inactive=first.inactive,
+            callback_url=first.callback_url,
         )
         # an inactive person who writes again is reachable again: force the position write
         self._loaded = None if first.inactive else (first.state, first.active_run)
         self._add_runs(snapshot, (row for row in rows if row.run_id is not None))
+        self._add_campaigns(first, snapshot)
         return first.id, snapshot
+
+    def _add_campaigns(self, first: Any, snapshot: Snapshot) -> None:
+        """The campaigns of open runs and of a group being chosen; reminders waiting to be shown."""
+        ids = {run.campaign_id for run in snapshot.runs.values() if run.campaign_id is not None}
+        if first.joining_campaign is not None:
+            ids.add(first.joining_campaign)
+        found = campaigns.campaigns_by_id(self.conn, ids)
+        snapshot.run_campaigns = found
+        snapshot.joining = found.get(first.joining_campaign) if first.joining_campaign else None
+        if first.has_nudges:
+            snapshot.nudges = campaigns.pending_nudges(self.conn, first.id)
 
     def _insert_participant(self, key: dict[str, str], display_name: str | None) -> None:
         params = {**key, "display_name": display_name, "now": self.now}
         self.conn.execute(sql.INSERT_PARTICIPANT[self.dialect], params)
 
-    def load_more(self, participant_id: int, snapshot: Snapshot, needs: Iterable[str]) -> None:
-        """Add what a command needs beyond the open runs: every run, or the latest result."""
-        wanted = set(needs)
-        if Needs.HISTORY in wanted:
+    def load_more(self, participant_id: int, snapshot: Snapshot, needs: Needs) -> None:
+        """Add what a command needs beyond the open runs (see `Needs`)."""
+        if needs.history:
             self._add_runs(snapshot, self.conn.execute(sql.ALL_RUNS, {"participant": participant_id}))
-        if not wanted & {Needs.HISTORY, Needs.LATEST_RESULT}:
-            return
+        if needs.history or needs.latest_result:
+            self._load_results(participant_id, snapshot, needs.history)
+        if needs.previous_results:
+            snapshot.previous = self._latest_per_framework(participant_id)
+        if needs.campaign_code is not None:
+            self._load_campaign(participant_id, snapshot, needs)
+        if needs.invitation_code is not None:
+            snapshot.invitation = campaigns.invitation(self.conn, needs.invitation_code)
+        if needs.service_facts:
+            snapshot.facts = campaigns.facts(self.conn)
+
+    def _load_results(self, participant_id: int, snapshot: Snapshot, every: bool) -> None:
         rows = self.conn.execute(sql.RESULTS, {"participant": participant_id}).all()
-        if Needs.HISTORY not in wanted:
+        if not every:
             rows = rows[:1]
         snapshot.results = [_result_record(row) for row in reversed(rows)]
         snapshot.latest_result = snapshot.results[-1] if snapshot.results else None
@@ -96,6 +120,23 @@ class Repository:
         if latest and latest.run_number not in snapshot.runs:
             params = {"participant": participant_id, "number": latest.run_number}
             self._add_runs(snapshot, self.conn.execute(sql.ONE_RUN, params))
+
+    def _latest_per_framework(self, participant_id: int) -> dict[str, ResultRecord]:
+        latest: dict[str, ResultRecord] = {}
+        for row in self.conn.execute(campaign_sql.LATEST_RESULTS, {"participant": participant_id}):
+            latest.setdefault(row.framework_id, _result_record(row))
+        return latest
+
+    def _load_campaign(self, participant_id: int, snapshot: Snapshot, needs: Needs) -> None:
+        assert needs.campaign_code is not None
+        found = campaigns.campaign_by_code(self.conn, needs.campaign_code)
+        snapshot.campaign = found
+        if found is None:
+            return
+        snapshot.membership = campaigns.membership(self.conn, found.id, participant_id)
+        snapshot.role = campaigns.role(self.conn, found.id, participant_id)
+        if needs.remind and snapshot.role is not None:
+            snapshot.remind_eligible = campaigns.remindable(self.conn, found, self.now)
 
     def _add_runs(self, snapshot: Snapshot, rows: Iterable[Any]) -> None:
         for row in rows:
@@ -115,6 +156,7 @@ class Repository:
         """
         for change in changes:
             if isinstance(change, EraseParticipant):
+                campaigns.untally_participant(self.conn, participant_id)
                 self.conn.execute(sql.DELETE_PARTICIPANT, {"participant": participant_id})
                 return
             self._apply_one(participant_id, change)
@@ -139,6 +181,14 @@ class Repository:
             self._finish_run(change)
         elif isinstance(change, AbandonRun):
             self._close_run(change.run, ABANDONED)
+        elif isinstance(change, TallyRun):
+            self._campaigns.tally(participant_id, self._run_ids[change.run], change)
+        else:
+            self._campaigns.apply(participant_id, change)
+
+    def set_callback_url(self, participant_id: int, url: str | None) -> None:
+        """Where replies to this webhook sender can be pushed (reminders), as their bridge last said."""
+        self.conn.execute(campaign_sql.SET_CALLBACK_URL, {"participant": participant_id, "url": url})
 
     def _open_run(self, participant_id: int, change: OpenRun) -> None:
         params = {
@@ -146,6 +196,8 @@ class Repository:
             "number": change.number,
             "framework_id": change.framework_id,
             "framework_version": change.framework_version,
+            "campaign": change.campaign_id,
+            "round": change.round,
             "now": self.now,
         }
         self._run_ids[change.number] = self.conn.execute(sql.INSERT_RUN, params).scalar_one()
@@ -206,6 +258,7 @@ def _run_record(row: Any) -> RunRecord:
         started_at=utc(row.started_at),
         finished_at=utc(row.finished_at) if row.finished_at else None,
         campaign_id=row.campaign_id,
+        round=row.round,
     )
 
 

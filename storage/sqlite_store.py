@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from storage.migrate import upgrade
 from storage.store import Job, T
 
 MAX_GROUP = 256
+READERS = 2
+"""Connections for reports: in WAL mode they read a snapshot while the writer goes on."""
 
 
 @dataclass(slots=True)
@@ -38,6 +40,7 @@ class SqliteStore:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: Engine | None = None
+        self._readers: Engine | None = None
         self._open = False
         """Accepting jobs. Checked and queued without an await in between, so every job accepted
         is queued before the stop marker that close() queues, and is run."""
@@ -63,10 +66,25 @@ class SqliteStore:
         self._queue.put(_Pending(job, future))
         return await future
 
+    async def read(self, job: Job[T]) -> T:
+        """Run a read-only job on a reader connection in a worker thread (the writer thread's queue
+        is not held up); an in-memory database has no readers, so its writer runs the job."""
+        if not self._open:
+            raise RuntimeError("the store is not open")
+        if self._url.database in (None, "", ":memory:"):
+            return await self.run(job)
+        if self._readers is None:
+            self._readers = _make_engine(self._url, self._synchronous, reader=True)
+        readers = self._readers
+        return await asyncio.to_thread(_read, readers, job)
+
     async def close(self) -> None:
         """Run every job already accepted, then stop."""
         self._open = False
         await self._stop_thread()
+        if self._readers is not None:
+            self._readers.dispose()
+            self._readers = None
 
     async def _stop_thread(self) -> None:
         if self._thread is None:
@@ -145,8 +163,20 @@ def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
             future.set_exception(value)
 
 
-def _make_engine(url: URL, synchronous: str) -> Engine:
-    engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+def _read(readers: Engine, job: Job[T]) -> T:
+    with readers.connect() as conn, conn.begin():
+        return job(conn)
+
+
+def _make_engine(url: URL, synchronous: str, reader: bool = False) -> Engine:
+    # a connection is used by one thread at a time, but not always the same thread
+    threads = {"check_same_thread": False}
+    if reader:
+        engine = create_engine(
+            url, poolclass=QueuePool, pool_size=READERS, max_overflow=0, connect_args=threads
+        )
+    else:
+        engine = create_engine(url, poolclass=StaticPool, connect_args=threads)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -159,10 +189,13 @@ def _make_engine(url: URL, synchronous: str) -> Engine:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        if reader:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a reader's deferred BEGIN still reads one snapshot for the whole job
+        conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
     return engine

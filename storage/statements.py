@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.campaign_statements import HAS_NUDGES
 from storage.tables import answers, participants, processed_messages, results, runs
 
 _counted = runs.alias("counted")
@@ -29,6 +30,10 @@ _participant = (
         participants.c.created_at,
         participants.c.display_name,
         participants.c.inactive,
+        participants.c.last_seen_at,
+        participants.c.joining_campaign,
+        participants.c.callback_url,
+        HAS_NUDGES.label("has_nudges"),
         _run_count.label("run_count"),
         runs.c.id.label("run_id"),
         runs.c.number,
@@ -39,6 +44,7 @@ _participant = (
         runs.c.started_at,
         runs.c.finished_at,
         runs.c.campaign_id,
+        runs.c.round,
         answers.c.question_id,
         answers.c.value,
     )
@@ -112,6 +118,8 @@ INSERT_RUN = (
         number=bindparam("number"),
         framework_id=bindparam("framework_id"),
         framework_version=bindparam("framework_version"),
+        campaign_id=bindparam("campaign"),
+        round=bindparam("round"),
         status="open",
         cursor=0,
         started_at=bindparam("now"),

@@ -34,6 +34,10 @@ class Store(Protocol):
 
     async def run(self, job: Job[T]) -> T: ...
 
+    async def read(self, job: Job[T]) -> T:
+        """Run a job that only reads (a report), without holding up the writers."""
+        ...
+
     async def close(self) -> None: ...
 
 

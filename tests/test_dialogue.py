@@ -189,7 +189,7 @@ async def test_several_runs_and_frameworks(chat: Chat) -> None:
 
 async def test_unknown_framework_and_command(chat: Chat) -> None:
     unknown = await chat.text("/start no-such-thing")
-    assert 'don\'t know an assessment called "no-such-thing"' in unknown
+    assert 'don\'t know an assessment or campaign called "no-such-thing"' in unknown
     assert "/start cx-maturity" in unknown
     assert "/help" in await chat.text("/frobnicate")
 

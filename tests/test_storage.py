@@ -7,14 +7,25 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, func, select, text
 
 from dialogs.engine import Engine, delivery_key
 from dialogs.types import Inbound, ReplyKind
 from frameworks.registry import FrameworkRegistry
+from storage.migrate import alembic_config
 from storage.store import DatabaseURLError, Store, StoreUnavailable, normalise_url, open_store
-from storage.tables import answers, participants, processed_messages, results, runs
+from storage.tables import answers, metadata, participants, processed_messages, results, runs
 from tests.chat import Chat
+
+
+def head_revision() -> str:
+    """The newest migration's revision id."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
 
 
 def answers_of(sender: str) -> Callable[[Connection], list[Any]]:
@@ -151,7 +162,16 @@ async def test_migrations_are_applied_once(database_url: str) -> None:
             lambda conn: conn.execute(text("SELECT version_num FROM alembic_version")).all()
         )
         await opened.close()
-        assert [tuple(v) for v in version] == [("0001",)]
+        assert [tuple(v) for v in version] == [(head_revision(),)]
+
+
+async def test_migrations_make_the_schema_the_tables_describe(store: Store) -> None:
+    """Alembic's comparison of the migrated database with `storage.tables` finds nothing to change."""
+
+    def differences(conn: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+    assert await store.run(differences) == []
 
 
 async def test_one_failing_message_does_not_undo_others(

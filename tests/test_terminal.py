@@ -125,5 +125,5 @@ def test_bytes_that_are_not_utf8_are_answered_not_fatal(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert b"Traceback" not in done.stderr
     assert "Sorry, I didn't catch that." in out
-    assert "I don't know an assessment called" in out
+    assert "I don't know an assessment or campaign called" in out
     assert "Leadership and culture: 2 - Impersonal" in out

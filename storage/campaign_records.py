@@ -1,0 +1,146 @@
+"""Campaign values the engine reads (records) and the campaign changes it hands back to storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+DONE = "done"
+LEVEL = "level"
+SCORE = "score"
+STAGE = "stage"
+SKIPPED_LEVEL = -1
+"""The kinds of campaign tally (see `storage.tables.campaign_tallies`) and the level of a skip."""
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRecord:
+    id: int
+    code: str
+    framework_id: str
+    title: str
+    min_group: int
+    round: int
+    closes_at: datetime | None
+    closed_at: datetime | None
+    groups: tuple[str, ...]
+    """Group names in the order offered (a member's group is its position, from 1)."""
+    dashboard_token: str
+    max_reminders: int = 3
+    reminder_gap_hours: int = 48
+
+    def is_open(self, now: datetime) -> bool:
+        """Still taking answers: not closed, and its closing date (if any) not passed."""
+        return self.closed_at is None and (self.closes_at is None or now < self.closes_at)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    group: int | None
+    """Position of the member's group, from 1; None without groups."""
+    progress: str
+    """joined, started, completed or left: in `progress_round`."""
+    progress_round: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationRecord:
+    code: str
+    campaign: CampaignRecord
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeRecord:
+    id: int
+    kind: str
+    """reminder or round."""
+    campaign: CampaignRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCampaign:
+    code: str
+    framework_id: str
+    framework_version: str
+    title: str
+    min_group: int
+    dashboard_token: str
+    pseudonym_key: str
+    groups: tuple[str, ...] = ()
+    closes_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinCampaign:
+    campaign_id: int
+    group: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetProgress:
+    """Move the person's progress in a campaign on (joined, started, completed, left)."""
+
+    campaign_id: int
+    round: int
+    progress: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseGroup:
+    """The person is now choosing a group in this campaign (None: no longer choosing)."""
+
+    campaign_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCampaign:
+    campaign_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartRound:
+    campaign_id: int
+    round: int
+    framework_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueNudges:
+    """Remind the campaign's unfinished members (kind reminder), or tell members a round opened."""
+
+    campaign_id: int
+    round: int
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class InviteFacilitator:
+    code: str
+    campaign_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptInvitation:
+    code: str
+    campaign_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettleNudges:
+    """The person saw these reminders (they wrote to the bot)."""
+
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TallyRun:
+    """Count a finished campaign run into its round's tallies (see `storage.tables.campaign_tallies`)."""
+
+    run: int
+    campaign_id: int
+    round: int
+    framework_version: str
+    rows: tuple[tuple[str, str, int, int], ...]
+    """(kind, part, a, b) of each property the run adds one to."""

@@ -1,0 +1,260 @@
+"""Campaign reads and writes of the per-message step, on the step's connection and transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from storage import campaign_statements as sql
+from storage.campaign_records import (
+    AcceptInvitation,
+    CampaignRecord,
+    ChooseGroup,
+    CloseCampaign,
+    CreateCampaign,
+    InvitationRecord,
+    InviteFacilitator,
+    JoinCampaign,
+    MemberRecord,
+    NudgeRecord,
+    QueueNudges,
+    SetProgress,
+    SettleNudges,
+    StartRound,
+    TallyRun,
+)
+from storage.time import utc
+
+OWNER = "owner"
+FACILITATOR = "facilitator"
+CLOSE = "close"
+
+
+def campaigns_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, CampaignRecord]:
+    """The campaigns with these ids, with their groups."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    groups: dict[int, list[str]] = {}
+    for row in conn.execute(sql.GROUPS, {"ids": wanted}):
+        groups.setdefault(row.campaign_id, []).append(row.name)
+    rows = conn.execute(sql.CAMPAIGNS_BY_ID, {"ids": wanted})
+    return {row.id: campaign_record(row, groups.get(row.id, ())) for row in rows}
+
+
+def campaign_by_code(conn: Connection, code: str) -> CampaignRecord | None:
+    row = conn.execute(sql.CAMPAIGN_BY_CODE, {"code": code}).first()
+    return None if row is None else campaigns_by_id(conn, [row.id])[row.id]
+
+
+def campaign_record(row: Any, groups: Iterable[str]) -> CampaignRecord:
+    return CampaignRecord(
+        id=row.id,
+        code=row.code,
+        framework_id=row.framework_id,
+        title=row.title,
+        min_group=row.min_group,
+        round=row.round,
+        closes_at=utc(row.closes_at) if row.closes_at else None,
+        closed_at=utc(row.closed_at) if row.closed_at else None,
+        groups=tuple(groups),
+        dashboard_token=row.dashboard_token,
+        max_reminders=row.max_reminders,
+        reminder_gap_hours=row.reminder_gap_hours,
+    )
+
+
+def membership(conn: Connection, campaign_id: int, participant_id: int) -> MemberRecord | None:
+    row = conn.execute(sql.MEMBERSHIP, {"campaign": campaign_id, "participant": participant_id}).first()
+    return None if row is None else MemberRecord(row.position, row.progress, row.progress_round)
+
+
+def role(conn: Connection, campaign_id: int, participant_id: int) -> str | None:
+    """The person's role in the campaign (owner or facilitator), or None."""
+    params = {"campaign": campaign_id, "participant": participant_id}
+    return conn.execute(sql.ROLE, params).scalar_one_or_none()
+
+
+def invitation(conn: Connection, code: str) -> InvitationRecord | None:
+    row = conn.execute(sql.INVITATION, {"code": code}).first()
+    if row is None:
+        return None
+    campaign = campaigns_by_id(conn, [row.campaign_id])[row.campaign_id]
+    return InvitationRecord(row.code, campaign, utc(row.expires_at))
+
+
+def pending_nudges(conn: Connection, participant_id: int) -> list[NudgeRecord]:
+    rows = conn.execute(sql.PENDING_NUDGES, {"participant": participant_id}).all()
+    found = campaigns_by_id(conn, (row.campaign_id for row in rows))
+    return [NudgeRecord(row.id, row.kind, found[row.campaign_id]) for row in rows]
+
+
+def remindable(conn: Connection, campaign: CampaignRecord, now: datetime) -> int:
+    """How many members a reminder would nudge now."""
+    return int(conn.execute(sql.COUNT_REMINDABLE, _remind_params(campaign, now)).scalar_one())
+
+
+def _remind_params(campaign: CampaignRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "campaign": campaign.id,
+        "round": campaign.round,
+        "max_reminders": campaign.max_reminders,
+        "since": now - timedelta(hours=campaign.reminder_gap_hours),
+        "now": now,
+    }
+
+
+def facts(conn: Connection) -> dict[str, str]:
+    return {row.name: row.value for row in conn.execute(sql.FACTS)}
+
+
+def untally_participant(conn: Connection, participant_id: int) -> None:
+    """Take the person's finished campaign runs out of the tallies (before they are erased)."""
+    found = conn.execute(sql.TALLIED_OF, {"participant": participant_id}).all()
+    for tallied in found:
+        key = {
+            "key_campaign_id": tallied.campaign_id,
+            "key_round": tallied.round,
+            "key_framework_version": tallied.framework_version,
+            "key_group_id": tallied.group_id,
+        }
+        rows = [{**key, "key_kind": k, "key_part": p, "key_a": a, "key_b": b} for k, p, a, b in tallied.rows]
+        conn.execute(sql.TAKE_FROM_TALLY, rows)
+    if found:
+        conn.execute(sql.DROP_EMPTY_TALLIES)
+
+
+class CampaignWriter:
+    """Applies the campaign changes of one step."""
+
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.dialect = conn.dialect.name
+
+    def apply(self, participant_id: int, change: Any) -> None:
+        handler = self._handlers.get(type(change))
+        if handler is None:
+            raise TypeError(f"not a campaign change: {change!r}")
+        handler(self, participant_id, change)
+
+    def _create(self, participant_id: int, change: CreateCampaign) -> None:
+        params = {
+            "code": change.code,
+            "framework_id": change.framework_id,
+            "title": change.title,
+            "min_group": change.min_group,
+            "closes_at": change.closes_at,
+            "dashboard_token": change.dashboard_token,
+            "pseudonym_key": change.pseudonym_key,
+            "now": self.now,
+        }
+        campaign = self.conn.execute(sql.INSERT_CAMPAIGN, params).scalar_one()
+        for position, name in enumerate(change.groups, start=1):
+            self.conn.execute(sql.INSERT_GROUP, {"campaign": campaign, "position": position, "name": name})
+        version = {"campaign": campaign, "round": 1, "framework_version": change.framework_version}
+        self.conn.execute(sql.INSERT_ROUND, {**version, "now": self.now})
+        self._add_staff(campaign, participant_id, OWNER)
+        if change.closes_at is not None:
+            schedule = {"campaign": campaign, "kind": CLOSE, "due_at": change.closes_at, "every_hours": None}
+            self.conn.execute(sql.INSERT_SCHEDULE, schedule)
+
+    def _add_staff(self, campaign: int, participant_id: int, role: str) -> None:
+        params = {"campaign": campaign, "participant": participant_id, "role": role, "now": self.now}
+        self.conn.execute(sql.INSERT_STAFF[self.dialect], params)
+
+    def _join(self, participant_id: int, change: JoinCampaign) -> None:
+        round_now = self.conn.execute(sql.CAMPAIGNS_BY_ID, {"ids": [change.campaign_id]}).one().round
+        params = {
+            "campaign": change.campaign_id,
+            "participant": participant_id,
+            "group": change.group,
+            "round": round_now,
+            "now": self.now,
+        }
+        self.conn.execute(sql.JOIN[self.dialect], params)
+
+    def _progress(self, participant_id: int, change: SetProgress) -> None:
+        statement = {sql.STARTED: sql.MARK_STARTED, sql.COMPLETED: sql.MARK_COMPLETED}.get(
+            change.progress, sql.MARK_LEFT
+        )
+        params = {
+            "campaign": change.campaign_id,
+            "participant": participant_id,
+            "of_round": change.round,
+            "now": self.now,
+        }
+        self.conn.execute(statement, params)
+
+    def _choose_group(self, participant_id: int, change: ChooseGroup) -> None:
+        self.conn.execute(sql.SET_JOINING, {"participant": participant_id, "joining": change.campaign_id})
+
+    def _close(self, _: int, change: CloseCampaign) -> None:
+        self.conn.execute(sql.CLOSE, {"campaign": change.campaign_id, "now": self.now})
+
+    def _round(self, _: int, change: StartRound) -> None:
+        params = {"campaign": change.campaign_id, "round": change.round, "previous": change.round - 1}
+        if self.conn.execute(sql.NEXT_ROUND, params).rowcount == 1:
+            version = {"framework_version": change.framework_version, "now": self.now}
+            self.conn.execute(sql.INSERT_ROUND, {**params, **version})
+
+    def _nudge(self, _: int, change: QueueNudges) -> None:
+        campaign = campaigns_by_id(self.conn, [change.campaign_id])[change.campaign_id]
+        params = {**_remind_params(campaign, self.now), "kind": change.kind}
+        statement = sql.QUEUE_REMINDERS if change.kind == sql.REMINDER else sql.QUEUE_ROUND_NOTICES
+        self.conn.execute(statement, params)
+
+    def _invite(self, _: int, change: InviteFacilitator) -> None:
+        params = {
+            "code": change.code,
+            "campaign": change.campaign_id,
+            "expires_at": change.expires_at,
+            "now": self.now,
+        }
+        self.conn.execute(sql.INSERT_INVITATION, params)
+
+    def _accept(self, participant_id: int, change: AcceptInvitation) -> None:
+        if self.conn.execute(sql.DELETE_INVITATION, {"code": change.code}).rowcount == 1:
+            self._add_staff(change.campaign_id, participant_id, FACILITATOR)
+
+    def tally(self, participant_id: int, run_id: int, change: TallyRun) -> None:
+        """Count a finished run into its round's tallies, in the person's group, and remember what
+        was counted."""
+        member = {"campaign": change.campaign_id, "participant": participant_id}
+        group = self.conn.execute(sql.GROUP_OF_MEMBER, member).scalar_one_or_none() or 0
+        key = {
+            "campaign_id": change.campaign_id,
+            "round": change.round,
+            "framework_version": change.framework_version,
+            "group_id": group,
+        }
+        rows = [{**key, "kind": k, "part": p, "a": a, "b": b, "n": 1} for k, p, a, b in change.rows]
+        self.conn.execute(sql.ADD_TO_TALLY[self.dialect], rows)
+        params = {
+            "run_id": run_id,
+            "campaign": change.campaign_id,
+            "round": change.round,
+            "version": change.framework_version,
+            "group": group,
+            "rows": [list(row) for row in change.rows],
+        }
+        self.conn.execute(sql.INSERT_TALLIED, params)
+
+    def _settle(self, _: int, change: SettleNudges) -> None:
+        self.conn.execute(sql.SETTLE_NUDGES, {"ids": list(change.ids), "now": self.now})
+
+    _handlers: dict[type, Any] = {
+        CreateCampaign: _create,
+        JoinCampaign: _join,
+        SetProgress: _progress,
+        ChooseGroup: _choose_group,
+        CloseCampaign: _close,
+        StartRound: _round,
+        QueueNudges: _nudge,
+        InviteFacilitator: _invite,
+        AcceptInvitation: _accept,
+        SettleNudges: _settle,
+    }

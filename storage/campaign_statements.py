@@ -1,0 +1,330 @@
+"""The campaign statements of the per-message step, built once with bind parameters (as in
+`storage.statements`). Where SQLite and PostgreSQL differ there is one statement per dialect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, exists, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.tables import (
+    campaign_groups,
+    campaign_invitations,
+    campaign_members,
+    campaign_nudges,
+    campaign_rounds,
+    campaign_schedule,
+    campaign_staff,
+    campaign_tallies,
+    campaigns,
+    participants,
+    results,
+    runs,
+    service_facts,
+    tallied_runs,
+)
+
+JOINED = "joined"
+STARTED = "started"
+COMPLETED = "completed"
+LEFT = "left"
+UNFINISHED = (JOINED, STARTED)
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+SHOWN = "shown"
+UNREACHABLE = "unreachable"
+FAILED = "failed"
+REACHED = (SENT, SHOWN)
+
+REMINDER = "reminder"
+ROUND = "round"
+
+CAMPAIGNS_BY_ID = select(campaigns).where(campaigns.c.id.in_(bindparam("ids", expanding=True)))
+CAMPAIGN_BY_CODE = select(campaigns).where(campaigns.c.code == bindparam("code"))
+GROUPS = (
+    select(campaign_groups.c.campaign_id, campaign_groups.c.position, campaign_groups.c.name)
+    .where(campaign_groups.c.campaign_id.in_(bindparam("ids", expanding=True)))
+    .order_by(campaign_groups.c.campaign_id, campaign_groups.c.position)
+)
+MEMBERSHIP = (
+    select(campaign_members.c.progress, campaign_members.c.progress_round, campaign_groups.c.position)
+    .outerjoin(campaign_groups, campaign_groups.c.id == campaign_members.c.group_id)
+    .where(
+        campaign_members.c.campaign_id == bindparam("campaign"),
+        campaign_members.c.participant_id == bindparam("participant"),
+    )
+)
+ROLE = select(campaign_staff.c.role).where(
+    campaign_staff.c.campaign_id == bindparam("campaign"),
+    campaign_staff.c.participant_id == bindparam("participant"),
+)
+INVITATION = select(campaign_invitations).where(campaign_invitations.c.code == bindparam("code"))
+PENDING_NUDGES = (
+    select(campaign_nudges.c.id, campaign_nudges.c.kind, campaign_nudges.c.campaign_id)
+    .where(
+        campaign_nudges.c.participant_id == bindparam("participant"),
+        campaign_nudges.c.status.in_((PENDING, SENDING)),
+    )
+    .order_by(campaign_nudges.c.id)
+)
+HAS_NUDGES = (
+    exists()
+    .where(
+        campaign_nudges.c.participant_id == participants.c.id,
+        campaign_nudges.c.status.in_((PENDING, SENDING)),
+    )
+    .correlate(participants)
+)
+LATEST_RESULTS = (
+    select(results.c.framework_id, results, runs.c.number)
+    .join(runs, runs.c.id == results.c.run_id)
+    .where(runs.c.participant_id == bindparam("participant"))
+    .order_by(results.c.created_at.desc(), runs.c.number.desc())
+)
+FACTS = select(service_facts.c.name, service_facts.c.value)
+
+# --- who a reminder reaches ----------------------------------------------------------------------
+
+_m = campaign_members
+_earlier = campaign_nudges.alias("earlier")
+_reminders_so_far = (
+    select(func.count())
+    .where(
+        _earlier.c.campaign_id == _m.c.campaign_id,
+        _earlier.c.participant_id == _m.c.participant_id,
+        _earlier.c.round == bindparam("round"),
+        _earlier.c.kind == REMINDER,
+    )
+    .correlate(_m)
+    .scalar_subquery()
+)
+_reminded_lately = (
+    exists()
+    .where(
+        _earlier.c.campaign_id == _m.c.campaign_id,
+        _earlier.c.participant_id == _m.c.participant_id,
+        or_(_earlier.c.created_at > bindparam("since"), _earlier.c.status.in_((PENDING, SENDING))),
+    )
+    .correlate(_m)
+)
+_unfinished_now = or_(
+    _m.c.progress.in_(UNFINISHED),
+    and_(_m.c.progress == COMPLETED, _m.c.progress_round < bindparam("round")),
+)
+"""Not finished the current round: joined or started it, or finished only an earlier one."""
+REMINDABLE = (
+    select(_m.c.participant_id)
+    .join(participants, participants.c.id == _m.c.participant_id)
+    .where(
+        _m.c.campaign_id == bindparam("campaign"),
+        _unfinished_now,
+        participants.c.inactive.is_(False),
+        _reminders_so_far < bindparam("max_reminders"),
+        ~_reminded_lately,
+    )
+)
+"""Members a reminder may nudge now: unfinished, reachable, under the limit, not nudged lately."""
+ROUND_NOTIFIABLE = (
+    select(_m.c.participant_id)
+    .join(participants, participants.c.id == _m.c.participant_id)
+    .where(
+        _m.c.campaign_id == bindparam("campaign"), _m.c.progress != LEFT, participants.c.inactive.is_(False)
+    )
+)
+"""Members told that a new round opened: everyone who has not left, and can be reached."""
+
+
+def _queue(source: Any) -> Any:
+    rows = source.subquery()
+    return campaign_nudges.insert().from_select(
+        ["campaign_id", "participant_id", "round", "kind", "status", "created_at"],
+        select(
+            bindparam("campaign"),
+            rows.c.participant_id,
+            bindparam("round"),
+            bindparam("kind"),
+            literal(PENDING),
+            bindparam("now", type_=campaign_nudges.c.created_at.type),
+        ),
+    )
+
+
+QUEUE_REMINDERS = _queue(REMINDABLE)
+QUEUE_ROUND_NOTICES = _queue(ROUND_NOTIFIABLE)
+COUNT_REMINDABLE = select(func.count()).select_from(REMINDABLE.subquery())
+
+# --- writes ---------------------------------------------------------------------------------------
+
+INSERT_CAMPAIGN = (
+    campaigns.insert()
+    .values(
+        code=bindparam("code"),
+        framework_id=bindparam("framework_id"),
+        title=bindparam("title"),
+        min_group=bindparam("min_group"),
+        round=1,
+        closes_at=bindparam("closes_at"),
+        dashboard_token=bindparam("dashboard_token"),
+        pseudonym_key=bindparam("pseudonym_key"),
+        created_at=bindparam("now"),
+    )
+    .returning(campaigns.c.id)
+)
+INSERT_GROUP = campaign_groups.insert().values(
+    campaign_id=bindparam("campaign"), position=bindparam("position"), name=bindparam("name")
+)
+INSERT_ROUND = campaign_rounds.insert().values(
+    campaign_id=bindparam("campaign"),
+    number=bindparam("round"),
+    framework_version=bindparam("framework_version"),
+    opened_at=bindparam("now"),
+)
+INSERT_SCHEDULE = campaign_schedule.insert().values(
+    campaign_id=bindparam("campaign"),
+    kind=bindparam("kind"),
+    due_at=bindparam("due_at"),
+    every_hours=bindparam("every_hours"),
+)
+
+
+def _insert_staff(insert: Any) -> Any:
+    return (
+        insert(campaign_staff)
+        .values(
+            campaign_id=bindparam("campaign"),
+            participant_id=bindparam("participant"),
+            role=bindparam("role"),
+            added_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing(index_elements=["campaign_id", "participant_id"])
+    )
+
+
+INSERT_STAFF = {"sqlite": _insert_staff(sqlite.insert), "postgresql": _insert_staff(postgresql.insert)}
+
+_group_at = (
+    select(campaign_groups.c.id)
+    .where(campaign_groups.c.campaign_id == bindparam("campaign"))
+    .where(campaign_groups.c.position == bindparam("group"))
+    .scalar_subquery()
+)
+
+
+def _join(insert: Any) -> Any:
+    statement = insert(campaign_members).values(
+        campaign_id=bindparam("campaign"),
+        participant_id=bindparam("participant"),
+        group_id=_group_at,
+        progress=JOINED,
+        progress_round=bindparam("round"),
+        joined_at=bindparam("now"),
+        moved_at=bindparam("now"),
+    )
+    # back after leaving, or into a new round: joined again (the group chosen first stays)
+    again = or_(
+        campaign_members.c.progress == LEFT,
+        campaign_members.c.progress_round < statement.excluded.progress_round,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["campaign_id", "participant_id"],
+        set_={
+            "progress": JOINED,
+            "progress_round": statement.excluded.progress_round,
+            "moved_at": statement.excluded.moved_at,
+        },
+        where=again,
+    )
+
+
+JOIN = {"sqlite": _join(sqlite.insert), "postgresql": _join(postgresql.insert)}
+
+_member = and_(
+    campaign_members.c.campaign_id == bindparam("campaign"),
+    campaign_members.c.participant_id == bindparam("participant"),
+)
+MARK_STARTED = (
+    update(campaign_members)
+    .where(_member, campaign_members.c.progress == JOINED)
+    .where(campaign_members.c.progress_round == bindparam("of_round"))
+    .values(progress=STARTED, moved_at=bindparam("now"))
+)
+MARK_COMPLETED = (
+    update(campaign_members)
+    .where(_member, campaign_members.c.progress_round == bindparam("of_round"))
+    .values(progress=COMPLETED, moved_at=bindparam("now"))
+)
+MARK_LEFT = update(campaign_members).where(_member).values(progress=LEFT, moved_at=bindparam("now"))
+SET_JOINING = (
+    update(participants)
+    .where(participants.c.id == bindparam("participant"))
+    .values(joining_campaign=bindparam("joining"))
+)
+SET_CALLBACK_URL = (
+    update(participants)
+    .where(participants.c.id == bindparam("participant"))
+    .values(callback_url=bindparam("url"))
+)
+CLOSE = (
+    update(campaigns)
+    .where(campaigns.c.id == bindparam("campaign"), campaigns.c.closed_at.is_(None))
+    .values(closed_at=bindparam("now"))
+)
+NEXT_ROUND = (
+    update(campaigns)
+    .where(campaigns.c.id == bindparam("campaign"), campaigns.c.round == bindparam("previous"))
+    .values(round=bindparam("round"))
+)
+INSERT_INVITATION = campaign_invitations.insert().values(
+    code=bindparam("code"),
+    campaign_id=bindparam("campaign"),
+    created_at=bindparam("now"),
+    expires_at=bindparam("expires_at"),
+)
+DELETE_INVITATION = delete(campaign_invitations).where(campaign_invitations.c.code == bindparam("code"))
+SETTLE_NUDGES = (
+    update(campaign_nudges)
+    .where(
+        campaign_nudges.c.id.in_(bindparam("ids", expanding=True)),
+        campaign_nudges.c.status.in_((PENDING, SENDING)),
+    )
+    .values(status=SHOWN, settled_at=bindparam("now"))
+)
+
+# --- tallies --------------------------------------------------------------------------------------
+
+_TALLY_KEY = ["campaign_id", "round", "framework_version", "group_id", "kind", "part", "a", "b"]
+
+
+def _upsert_tally(insert: Any) -> Any:
+    statement = insert(campaign_tallies).values(
+        **{name: bindparam(name) for name in _TALLY_KEY}, count=bindparam("n")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=_TALLY_KEY, set_={"count": campaign_tallies.c.count + statement.excluded.count}
+    )
+
+
+ADD_TO_TALLY = {"sqlite": _upsert_tally(sqlite.insert), "postgresql": _upsert_tally(postgresql.insert)}
+TAKE_FROM_TALLY = (
+    update(campaign_tallies)
+    .where(*(campaign_tallies.c[name] == bindparam(f"key_{name}") for name in _TALLY_KEY))
+    .values(count=campaign_tallies.c.count - 1)
+)
+DROP_EMPTY_TALLIES = delete(campaign_tallies).where(campaign_tallies.c.count <= 0)
+GROUP_OF_MEMBER = select(campaign_members.c.group_id).where(_member)
+INSERT_TALLIED = tallied_runs.insert().values(
+    run_id=bindparam("run_id"),
+    campaign_id=bindparam("campaign"),
+    round=bindparam("round"),
+    framework_version=bindparam("version"),
+    group_id=bindparam("group"),
+    rows=bindparam("rows", type_=tallied_runs.c.rows.type),
+)
+TALLIED_OF = (
+    select(tallied_runs)
+    .join(runs, runs.c.id == tallied_runs.c.run_id)
+    .where(runs.c.participant_id == bindparam("participant"))
+)

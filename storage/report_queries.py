@@ -1,0 +1,239 @@
+"""A campaign round's numbers, aggregated in SQL from its tallies, with the privacy rules applied as
+they are made.
+
+- Until `min_group` people have finished the round, nothing but that count is read: no score,
+  distribution or answer leaves the database.
+- Groups: a group with fewer than `min_group` finished is withheld, and then the next-smallest
+  groups too, until the withheld groups together hold at least `min_group` people (or all are
+  withheld), so no withheld group can be recovered by subtracting the others from the total.
+- Rounds in a trend are withheld the same way as a round's report.
+
+The tallies (`storage.tables.campaign_tallies`) count people per property as their runs finish, so
+each query reads a few hundred rows however many took part. Statements are built once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Float, bindparam, case, cast, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage.campaign_records import DONE, LEVEL, SCORE, SKIPPED_LEVEL, STAGE
+from storage.tables import campaign_groups, campaign_rounds
+from storage.tables import campaign_tallies as t
+
+
+@dataclass(frozen=True, slots=True)
+class PartStats:
+    """Participants' unrounded scores for one part (a dimension, or `OVERALL`)."""
+
+    count: int
+    mean: float
+    median: float
+    spread: float
+    """Standard deviation across participants."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupNumbers:
+    position: int
+    name: str
+    completed: int
+    withheld: bool
+    means: dict[str, float] = field(default_factory=dict)
+    """Mean score per part; empty when withheld."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoundNumbers:
+    round: int
+    completed: int
+    withheld: bool
+    means: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportNumbers:
+    """What a report may show of one round. When `withheld`, only the counts are filled in."""
+
+    round: int
+    framework_version: str
+    min_group: int
+    completed: int
+    other_versions: int
+    """Finished in this round on another version of the framework: not counted."""
+    withheld: bool
+    parts: dict[str, PartStats] = field(default_factory=dict)
+    stages: dict[str, int] = field(default_factory=dict)
+    """People per stage id (each person's own rounded overall stage)."""
+    levels: dict[str, dict[int | None, int]] = field(default_factory=dict)
+    """Per question id: how many chose each level (None: skipped)."""
+    groups: tuple[GroupNumbers, ...] = ()
+    trend: tuple[RoundNumbers, ...] = ()
+    """Every round of this framework version, oldest first."""
+
+    @property
+    def needed(self) -> int:
+        """How many more must finish before the report is shown."""
+        return max(self.min_group - self.completed, 0)
+
+
+def _of(kind: str, with_version: bool = True) -> list[ColumnElement[bool]]:
+    conditions = [t.c.campaign_id == bindparam("campaign"), t.c.round == bindparam("round"), t.c.kind == kind]
+    if with_version:
+        conditions.append(t.c.framework_version == bindparam("version"))
+    return conditions
+
+
+_score = cast(t.c.a, Float) / t.c.b
+_people = func.sum(t.c.count)
+_mean = func.sum(t.c.count * _score) / func.nullif(_people, 0)
+
+ROUND_VERSION = select(campaign_rounds.c.framework_version).where(
+    campaign_rounds.c.campaign_id == bindparam("campaign"), campaign_rounds.c.number == bindparam("round")
+)
+COMPLETED = (
+    select(t.c.framework_version, _people)
+    .where(*_of(DONE, with_version=False))
+    .group_by(t.c.framework_version)
+)
+_histogram = (
+    select(t.c.part, _score.label("v"), _people.label("n"))
+    .where(*_of(SCORE))
+    .group_by(t.c.part, t.c.a, t.c.b)
+    .subquery()
+)
+_running = select(
+    _histogram.c.part,
+    _histogram.c.v,
+    _histogram.c.n,
+    func.sum(_histogram.c.n).over(partition_by=_histogram.c.part, order_by=_histogram.c.v).label("upto"),
+    func.sum(_histogram.c.n).over(partition_by=_histogram.c.part).label("total"),
+).subquery()
+PARTS = select(
+    _running.c.part,
+    func.sum(_running.c.n),
+    func.sum(_running.c.n * _running.c.v) / func.nullif(func.sum(_running.c.n), 0),
+    func.sum(_running.c.n * _running.c.v * _running.c.v) / func.nullif(func.sum(_running.c.n), 0),
+    func.min(case((2 * _running.c.upto >= _running.c.total, _running.c.v))),
+    func.min(case((2 * _running.c.upto > _running.c.total, _running.c.v))),
+).group_by(_running.c.part)
+"""Per part: people, mean, mean of squares (for the spread), and the two middle values (the median:
+the values at places ceil(n/2) and floor(n/2)+1, found without division so that both databases agree)."""
+STAGES = select(t.c.part, _people).where(*_of(STAGE)).group_by(t.c.part)
+LEVELS = select(t.c.part, t.c.a, _people).where(*_of(LEVEL)).group_by(t.c.part, t.c.a)
+GROUP_SIZES = (
+    select(campaign_groups.c.id, campaign_groups.c.position, campaign_groups.c.name)
+    .where(campaign_groups.c.campaign_id == bindparam("campaign"))
+    .order_by(campaign_groups.c.position)
+)
+GROUP_DONE = select(t.c.group_id, _people).where(*_of(DONE)).group_by(t.c.group_id)
+GROUP_MEANS = (
+    select(t.c.group_id, t.c.part, _mean)
+    .where(*_of(SCORE), t.c.group_id.in_(bindparam("groups", expanding=True)))
+    .group_by(t.c.group_id, t.c.part)
+)
+_rounds_of_version = (
+    select(t.c.round)
+    .join(
+        campaign_rounds,
+        (campaign_rounds.c.campaign_id == t.c.campaign_id) & (campaign_rounds.c.number == t.c.round),
+    )
+    .where(
+        t.c.campaign_id == bindparam("campaign"),
+        t.c.framework_version == bindparam("version"),
+        campaign_rounds.c.framework_version == bindparam("version"),
+    )
+)
+TREND_DONE = _rounds_of_version.add_columns(_people).where(t.c.kind == DONE).group_by(t.c.round)
+TREND = _rounds_of_version.add_columns(t.c.part, _mean).where(t.c.kind == SCORE).group_by(t.c.round, t.c.part)
+
+
+def report_numbers(conn: Connection, campaign_id: int, round_: int, min_group: int) -> ReportNumbers:
+    """One round's numbers, or only its counts while fewer than `min_group` have finished."""
+    version = conn.execute(ROUND_VERSION, {"campaign": campaign_id, "round": round_}).scalar_one()
+    params = {"campaign": campaign_id, "round": round_, "version": version}
+    by_version = {str(row[0]): int(row[1]) for row in conn.execute(COMPLETED, params)}
+    completed = by_version.pop(version, 0)
+    others = sum(by_version.values())
+    if completed < min_group:
+        return ReportNumbers(round_, version, min_group, completed, others, withheld=True)
+    return ReportNumbers(
+        round=round_,
+        framework_version=version,
+        min_group=min_group,
+        completed=completed,
+        other_versions=others,
+        withheld=False,
+        parts=_parts(conn, params),
+        stages={str(part): int(count) for part, count in conn.execute(STAGES, params) if count},
+        levels=_levels(conn, params),
+        groups=_groups(conn, params, min_group),
+        trend=trend(conn, campaign_id, version, min_group),
+    )
+
+
+def _parts(conn: Connection, params: dict[str, Any]) -> dict[str, PartStats]:
+    stats = {}
+    for part, count, mean, mean_square, low, high in conn.execute(PARTS, params):
+        if not count:
+            continue
+        spread = max(float(mean_square) - float(mean) ** 2, 0.0) ** 0.5
+        stats[str(part)] = PartStats(int(count), float(mean), (float(low) + float(high)) / 2, spread)
+    return stats
+
+
+def _levels(conn: Connection, params: dict[str, Any]) -> dict[str, dict[int | None, int]]:
+    levels: dict[str, dict[int | None, int]] = {}
+    for question, value, count in conn.execute(LEVELS, params):
+        level = None if value == SKIPPED_LEVEL else int(value)
+        levels.setdefault(str(question), {})[level] = int(count)
+    return levels
+
+
+def _groups(conn: Connection, params: dict[str, Any], min_group: int) -> tuple[GroupNumbers, ...]:
+    groups = conn.execute(GROUP_SIZES, params).all()
+    if not groups:
+        return ()
+    done = {int(group): int(count) for group, count in conn.execute(GROUP_DONE, params)}
+    sizes = {int(row.id): done.get(int(row.id), 0) for row in groups}
+    withheld = withheld_groups(sizes, min_group)
+    shown = [group for group in sizes if group not in withheld]
+    means: dict[int, dict[str, float]] = {}
+    if shown:
+        for group, part, mean in conn.execute(GROUP_MEANS, {**params, "groups": shown}):
+            if mean is not None:
+                means.setdefault(int(group), {})[str(part)] = float(mean)
+    return tuple(
+        GroupNumbers(row.position, row.name, sizes[row.id], row.id in withheld, means.get(row.id, {}))
+        for row in groups
+    )
+
+
+def withheld_groups(sizes: dict[int, int], min_group: int) -> set[int]:
+    """Groups to withhold: those under the minimum (an empty group reveals nothing), then the next
+    smallest until the withheld groups together hold at least the minimum, or all are withheld."""
+    withheld = {group for group, size in sizes.items() if 0 < size < min_group}
+    if not withheld:
+        return set()
+    shown = sorted((size, group) for group, size in sizes.items() if size >= min_group)
+    while shown and sum(sizes[group] for group in withheld) < min_group:
+        withheld.add(shown.pop(0)[1])
+    return withheld
+
+
+def trend(conn: Connection, campaign_id: int, version: str, min_group: int) -> tuple[RoundNumbers, ...]:
+    """Every round of one framework version, oldest first; rounds under the minimum withheld."""
+    params = {"campaign": campaign_id, "version": version}
+    counts = {int(round_): int(count) for round_, count in conn.execute(TREND_DONE, params)}
+    means: dict[int, dict[str, float]] = {}
+    for round_, part, mean in conn.execute(TREND, params):
+        if mean is not None:
+            means.setdefault(int(round_), {})[str(part)] = float(mean)
+    return tuple(
+        RoundNumbers(round_, count, count < min_group, {} if count < min_group else means.get(round_, {}))
+        for round_, count in sorted(counts.items())
+        if count
+    )
