@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from dialogs.types import Band, Chart
+from dialogs.types import AnyChart, Band, Chart, LevelChart, TrendChart
 
 SIZE_INCHES = (8.0, 4.5)
 DPI = 100
@@ -36,6 +36,15 @@ LABEL_WIDTH = 22
 # Matplotlib's text layout and font caches are process-wide and not documented as thread-safe,
 # so drawing is serialised; figures themselves are never shared (no pyplot state at all).
 _DRAW_LOCK = threading.Lock()
+
+
+def render_picture(chart: AnyChart, no_answers: str = "no answers") -> bytes:
+    """Any chart as PNG bytes."""
+    if isinstance(chart, LevelChart):
+        return render_levels(chart)
+    if isinstance(chart, TrendChart):
+        return render_trend(chart)
+    return render_chart(chart, no_answers)
 
 
 def render_chart(chart: Chart, no_answers: str = "no answers") -> bytes:
@@ -136,23 +145,23 @@ class ChartCache:
     def __init__(self, size: int = 128, no_answers: str = "no answers") -> None:
         self.size = size
         self.no_answers = no_answers
-        self._pictures: OrderedDict[Chart, bytes] = OrderedDict()
-        self._rendering: dict[Chart, asyncio.Future[bytes]] = {}
+        self._pictures: OrderedDict[AnyChart, bytes] = OrderedDict()
+        self._rendering: dict[AnyChart, asyncio.Future[bytes]] = {}
 
-    async def png(self, chart: Chart) -> bytes:
+    async def png(self, chart: AnyChart) -> bytes:
         """The chart's PNG, from the cache or rendered in a worker thread."""
         if (cached := self._pictures.get(chart)) is not None:
             self._pictures.move_to_end(chart)
             return cached
         pending = self._rendering.get(chart)
         if pending is None:
-            pending = asyncio.ensure_future(asyncio.to_thread(render_chart, chart, self.no_answers))
+            pending = asyncio.ensure_future(asyncio.to_thread(render_picture, chart, self.no_answers))
             self._rendering[chart] = pending
             pending.add_done_callback(lambda done: self._store(chart, done))
         # shield: one caller going away must not cancel the render the others wait for
         return await asyncio.shield(pending)
 
-    def _store(self, chart: Chart, done: asyncio.Future[bytes]) -> None:
+    def _store(self, chart: AnyChart, done: asyncio.Future[bytes]) -> None:
         self._rendering.pop(chart, None)
         if done.cancelled() or done.exception() is not None:
             return
@@ -160,3 +169,13 @@ class ChartCache:
         self._pictures.move_to_end(chart)
         while len(self._pictures) > self.size:
             self._pictures.popitem(last=False)
+
+
+def render_levels(chart: LevelChart) -> bytes:
+    """People per level of each question as stacked horizontal bars."""
+    raise NotImplementedError("written next")
+
+
+def render_trend(chart: TrendChart) -> bytes:
+    """Group scores per dimension across rounds, as lines over the stage bands."""
+    raise NotImplementedError("written next")

@@ -51,9 +51,9 @@ CHART_CACHE_SIZE = 256
 def channel_installers() -> list[ChannelInstaller]:
     """The channels `cxbot serve` runs, in the order their routes are added."""
     from bot.telegram import service as telegram
-    from bot.web import chat, webhook
+    from bot.web import chat, dashboard, webhook
 
-    return [webhook.install, chat.install, telegram.install]
+    return [webhook.install, chat.install, dashboard.install, telegram.install]
 
 
 def build_app(

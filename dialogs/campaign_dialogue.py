@@ -16,7 +16,6 @@ from dialogs import machine as m
 from dialogs.campaign_view import created_reply, join_notice
 from dialogs.commands import Command, whole_number
 from dialogs.conversation import Conversation
-from dialogs.render import menu_reply
 from dialogs.types import Reply, ReplyKind
 from storage.campaign_records import (
     AcceptInvitation,
@@ -152,8 +151,9 @@ class CampaignCommands:
     def _new(self, conv: Conversation, command: Command) -> None:
         framework = conv.context.frameworks.get(command.args[1].lower()) if len(command.args) > 1 else None
         if framework is None:
-            frameworks = conv.context.frameworks.all()
-            conv.replies.append(menu_reply(conv.cat, frameworks, conv.cat.text("campaign_new_usage")))
+            lines = [conv.cat.text("campaign_new_usage")]
+            lines += [f"- {f.title}: /campaign new {f.id}" for f in conv.context.frameworks.all()]
+            conv.replies.append(Reply(text="\n".join(lines), kind=ReplyKind.NOTICE))
             return
         title = " ".join(command.args[2:])[:120] or framework.title
         change = new_campaign(framework.id, framework.version, title)

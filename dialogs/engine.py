@@ -12,6 +12,7 @@ from functools import partial
 
 from sqlalchemy import Connection
 
+from dialogs.campaign_queries import answer_query, is_query
 from dialogs.catalogue import Catalogue, catalogue
 from dialogs.commands import needs, parse
 from dialogs.conversation import Context, Conversation
@@ -43,6 +44,10 @@ def _replay(repo: Repository, channel: str, key: str | None) -> list[Reply] | No
     return None if seen is None else [Reply.from_dict(item) for item in seen]
 
 
+def _clean(text: str) -> str:
+    return text[:MAX_TEXT].replace("\x00", "")
+
+
 def _name(display_name: str | None) -> str | None:
     """A display name as stored: printable, at most MAX_NAME characters."""
     if display_name is None:
@@ -63,6 +68,11 @@ class Engine:
         """Handle one message; its changes are committed before this returns."""
         if not 0 < len(inbound.sender) <= MAX_SENDER or "\x00" in inbound.sender:
             raise ValueError(f"a sender id is 1-{MAX_SENDER} characters without NUL (channels check this)")
+        command = parse(_clean(inbound.text))
+        if is_query(command):  # reads only: off the writer's queue, and nobody is created
+            return await self.store.read(
+                partial(answer_query, context=self.context, inbound=inbound, command=command)
+            )
         return await self.store.run(partial(self.step, inbound))
 
     def step(self, inbound: Inbound, conn: Connection) -> list[Reply]:
@@ -77,7 +87,7 @@ class Engine:
         # PostgreSQL: a duplicate that waited for the participant's lock sees the first one's replies
         if repo.dialect == "postgresql" and (replayed := _replay(repo, inbound.channel, key)) is not None:
             return replayed
-        command = parse(inbound.text[:MAX_TEXT].replace("\x00", ""))
+        command = parse(_clean(inbound.text))
         wanted = needs(command)
         repo.load_more(participant_id, snapshot, wanted)
         while True:

@@ -59,18 +59,62 @@ class Band:
     high: float
 
 
+RESULT = "result"
+PROFILE = "profile"
+LEVELS = "levels"
+TREND = "trend"
+
+
 @dataclass(frozen=True, slots=True)
 class Chart:
     """Dimension scores against the stage bands; channels draw it (the engine stays I/O free)."""
 
     token: str
-    """Unguessable id of the stored result, so a channel can serve the picture by URL."""
+    """Unguessable id of the stored result (or of a campaign's dashboard), so a channel can serve the
+    picture by URL."""
     title: str
     labels: tuple[str, ...]
     scores: tuple[float | None, ...]
     bands: tuple[Band, ...]
     scale_min: float
     scale_max: float
+    of: str = RESULT
+    """What `token` names: a person's result, or (PROFILE) a campaign's dashboard."""
+    round: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LevelChart:
+    """How many people chose each level of each question, as stacked bars (a campaign's report)."""
+
+    token: str
+    """The campaign's dashboard token."""
+    title: str
+    questions: tuple[str, ...]
+    levels: tuple[str, ...]
+    """Level labels in scale order, then "skipped"."""
+    counts: tuple[tuple[int, ...], ...]
+    """Per question, people per level (same order as `levels`)."""
+    round: int | None = None
+    of: str = LEVELS
+
+
+@dataclass(frozen=True, slots=True)
+class TrendChart:
+    """Group scores over rounds, one line per dimension, against the stage bands."""
+
+    token: str
+    title: str
+    rounds: tuple[int, ...]
+    series: tuple[tuple[str, tuple[float | None, ...]], ...]
+    """(name, score per round); None where a round was withheld or had no answers."""
+    bands: tuple[Band, ...]
+    scale_min: float
+    scale_max: float
+    of: str = TREND
+
+
+AnyChart = Chart | LevelChart | TrendChart
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +134,7 @@ class Reply:
     title: str | None = None
     buttons: tuple[Button, ...] = ()
     links: tuple[Link, ...] = ()
-    chart: Chart | None = None
+    chart: AnyChart | None = None
     kind: ReplyKind = ReplyKind.INFO
     question: QuestionRef | None = None
 
@@ -113,13 +157,38 @@ class Reply:
         )
 
 
-def _chart_from_dict(data: dict[str, Any]) -> Chart:
+def _chart_from_dict(data: dict[str, Any]) -> AnyChart:
+    kind = data.get("of", RESULT)
+    if kind == LEVELS:
+        counts = tuple(tuple(row) for row in data["counts"])
+        return LevelChart(
+            data["token"],
+            data["title"],
+            tuple(data["questions"]),
+            tuple(data["levels"]),
+            counts,
+            data["round"],
+        )
+    bands = tuple(Band(**b) for b in data["bands"])
+    if kind == TREND:
+        series = tuple((name, tuple(values)) for name, values in data["series"])
+        return TrendChart(
+            data["token"],
+            data["title"],
+            tuple(data["rounds"]),
+            series,
+            bands,
+            data["scale_min"],
+            data["scale_max"],
+        )
     return Chart(
         token=data["token"],
         title=data["title"],
         labels=tuple(data["labels"]),
         scores=tuple(data["scores"]),
-        bands=tuple(Band(**b) for b in data["bands"]),
+        bands=bands,
         scale_min=data["scale_min"],
         scale_max=data["scale_max"],
+        of=kind,
+        round=data.get("round"),
     )

@@ -50,6 +50,12 @@ def campaign_by_code(conn: Connection, code: str) -> CampaignRecord | None:
     return None if row is None else campaigns_by_id(conn, [row.id])[row.id]
 
 
+def campaign_by_dashboard(conn: Connection, token: str) -> CampaignRecord | None:
+    """The campaign whose dashboard link carries this token."""
+    row = conn.execute(sql.CAMPAIGN_BY_DASHBOARD, {"token": token}).first()
+    return None if row is None else campaigns_by_id(conn, [row.id])[row.id]
+
+
 def campaign_record(row: Any, groups: Iterable[str]) -> CampaignRecord:
     return CampaignRecord(
         id=row.id,

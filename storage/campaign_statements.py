@@ -44,6 +44,7 @@ ROUND = "round"
 
 CAMPAIGNS_BY_ID = select(campaigns).where(campaigns.c.id.in_(bindparam("ids", expanding=True)))
 CAMPAIGN_BY_CODE = select(campaigns).where(campaigns.c.code == bindparam("code"))
+CAMPAIGN_BY_DASHBOARD = select(campaigns).where(campaigns.c.dashboard_token == bindparam("token"))
 GROUPS = (
     select(campaign_groups.c.campaign_id, campaign_groups.c.position, campaign_groups.c.name)
     .where(campaign_groups.c.campaign_id.in_(bindparam("ids", expanding=True)))

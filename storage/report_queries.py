@@ -14,26 +14,19 @@ each query reads a few hundred rows however many took part. Statements are built
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Float, bindparam, case, cast, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.campaign_records import DONE, LEVEL, SCORE, SKIPPED_LEVEL, STAGE
 from storage.tables import campaign_groups, campaign_rounds
 from storage.tables import campaign_tallies as t
 
-
-@dataclass(frozen=True, slots=True)
-class PartStats:
-    """Participants' unrounded scores for one part (a dimension, or `OVERALL`)."""
-
-    count: int
-    mean: float
-    median: float
-    spread: float
-    """Standard deviation across participants."""
+Histogram = dict[tuple[int, int], int]
+"""People per score as (sum of answers, number of answers): the score is sum / number, exactly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +35,8 @@ class GroupNumbers:
     name: str
     completed: int
     withheld: bool
-    means: dict[str, float] = field(default_factory=dict)
-    """Mean score per part; empty when withheld."""
+    scores: dict[str, Histogram] = field(default_factory=dict)
+    """Per part (a dimension id, or `records.OVERALL`); empty when withheld."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +44,7 @@ class RoundNumbers:
     round: int
     completed: int
     withheld: bool
-    means: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, Histogram] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +58,7 @@ class ReportNumbers:
     other_versions: int
     """Finished in this round on another version of the framework: not counted."""
     withheld: bool
-    parts: dict[str, PartStats] = field(default_factory=dict)
+    scores: dict[str, Histogram] = field(default_factory=dict)
     stages: dict[str, int] = field(default_factory=dict)
     """People per stage id (each person's own rounded overall stage)."""
     levels: dict[str, dict[int | None, int]] = field(default_factory=dict)
@@ -87,9 +80,7 @@ def _of(kind: str, with_version: bool = True) -> list[ColumnElement[bool]]:
     return conditions
 
 
-_score = cast(t.c.a, Float) / t.c.b
 _people = func.sum(t.c.count)
-_mean = func.sum(t.c.count * _score) / func.nullif(_people, 0)
 
 ROUND_VERSION = select(campaign_rounds.c.framework_version).where(
     campaign_rounds.c.campaign_id == bindparam("campaign"), campaign_rounds.c.number == bindparam("round")
@@ -99,29 +90,8 @@ COMPLETED = (
     .where(*_of(DONE, with_version=False))
     .group_by(t.c.framework_version)
 )
-_histogram = (
-    select(t.c.part, _score.label("v"), _people.label("n"))
-    .where(*_of(SCORE))
-    .group_by(t.c.part, t.c.a, t.c.b)
-    .subquery()
-)
-_running = select(
-    _histogram.c.part,
-    _histogram.c.v,
-    _histogram.c.n,
-    func.sum(_histogram.c.n).over(partition_by=_histogram.c.part, order_by=_histogram.c.v).label("upto"),
-    func.sum(_histogram.c.n).over(partition_by=_histogram.c.part).label("total"),
-).subquery()
-PARTS = select(
-    _running.c.part,
-    func.sum(_running.c.n),
-    func.sum(_running.c.n * _running.c.v) / func.nullif(func.sum(_running.c.n), 0),
-    func.sum(_running.c.n * _running.c.v * _running.c.v) / func.nullif(func.sum(_running.c.n), 0),
-    func.min(case((2 * _running.c.upto >= _running.c.total, _running.c.v))),
-    func.min(case((2 * _running.c.upto > _running.c.total, _running.c.v))),
-).group_by(_running.c.part)
-"""Per part: people, mean, mean of squares (for the spread), and the two middle values (the median:
-the values at places ceil(n/2) and floor(n/2)+1, found without division so that both databases agree)."""
+SCORES = select(t.c.part, t.c.a, t.c.b, _people).where(*_of(SCORE)).group_by(t.c.part, t.c.a, t.c.b)
+"""The round's score histograms, all groups together: a few hundred rows however many took part."""
 STAGES = select(t.c.part, _people).where(*_of(STAGE)).group_by(t.c.part)
 LEVELS = select(t.c.part, t.c.a, _people).where(*_of(LEVEL)).group_by(t.c.part, t.c.a)
 GROUP_SIZES = (
@@ -130,10 +100,10 @@ GROUP_SIZES = (
     .order_by(campaign_groups.c.position)
 )
 GROUP_DONE = select(t.c.group_id, _people).where(*_of(DONE)).group_by(t.c.group_id)
-GROUP_MEANS = (
-    select(t.c.group_id, t.c.part, _mean)
+GROUP_SCORES = (
+    select(t.c.group_id, t.c.part, t.c.a, t.c.b, _people)
     .where(*_of(SCORE), t.c.group_id.in_(bindparam("groups", expanding=True)))
-    .group_by(t.c.group_id, t.c.part)
+    .group_by(t.c.group_id, t.c.part, t.c.a, t.c.b)
 )
 _rounds_of_version = (
     select(t.c.round)
@@ -148,7 +118,11 @@ _rounds_of_version = (
     )
 )
 TREND_DONE = _rounds_of_version.add_columns(_people).where(t.c.kind == DONE).group_by(t.c.round)
-TREND = _rounds_of_version.add_columns(t.c.part, _mean).where(t.c.kind == SCORE).group_by(t.c.round, t.c.part)
+TREND = (
+    _rounds_of_version.add_columns(t.c.part, t.c.a, t.c.b, _people)
+    .where(t.c.kind == SCORE)
+    .group_by(t.c.round, t.c.part, t.c.a, t.c.b)
+)
 
 
 def report_numbers(conn: Connection, campaign_id: int, round_: int, min_group: int) -> ReportNumbers:
@@ -167,7 +141,7 @@ def report_numbers(conn: Connection, campaign_id: int, round_: int, min_group: i
         completed=completed,
         other_versions=others,
         withheld=False,
-        parts=_parts(conn, params),
+        scores=histograms(conn.execute(SCORES, params)),
         stages={str(part): int(count) for part, count in conn.execute(STAGES, params) if count},
         levels=_levels(conn, params),
         groups=_groups(conn, params, min_group),
@@ -175,14 +149,13 @@ def report_numbers(conn: Connection, campaign_id: int, round_: int, min_group: i
     )
 
 
-def _parts(conn: Connection, params: dict[str, Any]) -> dict[str, PartStats]:
-    stats = {}
-    for part, count, mean, mean_square, low, high in conn.execute(PARTS, params):
-        if not count:
-            continue
-        spread = max(float(mean_square) - float(mean) ** 2, 0.0) ** 0.5
-        stats[str(part)] = PartStats(int(count), float(mean), (float(low) + float(high)) / 2, spread)
-    return stats
+def histograms(rows: Iterable[Any]) -> dict[str, Histogram]:
+    """(part, sum, number, people) rows as a histogram per part; bins left empty by erasure dropped."""
+    out: dict[str, Histogram] = {}
+    for part, total, answered, people in rows:
+        if people:
+            out.setdefault(str(part), {})[(int(total), int(answered))] = int(people)
+    return out
 
 
 def _levels(conn: Connection, params: dict[str, Any]) -> dict[str, dict[int | None, int]]:
@@ -201,13 +174,14 @@ def _groups(conn: Connection, params: dict[str, Any], min_group: int) -> tuple[G
     sizes = {int(row.id): done.get(int(row.id), 0) for row in groups}
     withheld = withheld_groups(sizes, min_group)
     shown = [group for group in sizes if group not in withheld]
-    means: dict[int, dict[str, float]] = {}
+    rows: dict[int, list[Any]] = {}
     if shown:
-        for group, part, mean in conn.execute(GROUP_MEANS, {**params, "groups": shown}):
-            if mean is not None:
-                means.setdefault(int(group), {})[str(part)] = float(mean)
+        for group, *row in conn.execute(GROUP_SCORES, {**params, "groups": shown}):
+            rows.setdefault(int(group), []).append(row)
     return tuple(
-        GroupNumbers(row.position, row.name, sizes[row.id], row.id in withheld, means.get(row.id, {}))
+        GroupNumbers(
+            row.position, row.name, sizes[row.id], row.id in withheld, histograms(rows.get(row.id, ()))
+        )
         for row in groups
     )
 
@@ -228,12 +202,13 @@ def trend(conn: Connection, campaign_id: int, version: str, min_group: int) -> t
     """Every round of one framework version, oldest first; rounds under the minimum withheld."""
     params = {"campaign": campaign_id, "version": version}
     counts = {int(round_): int(count) for round_, count in conn.execute(TREND_DONE, params)}
-    means: dict[int, dict[str, float]] = {}
-    for round_, part, mean in conn.execute(TREND, params):
-        if mean is not None:
-            means.setdefault(int(round_), {})[str(part)] = float(mean)
+    rows: dict[int, list[Any]] = {}
+    for round_, *row in conn.execute(TREND, params):
+        rows.setdefault(int(round_), []).append(row)
     return tuple(
-        RoundNumbers(round_, count, count < min_group, {} if count < min_group else means.get(round_, {}))
+        RoundNumbers(
+            round_, count, count < min_group, {} if count < min_group else histograms(rows.get(round_, ()))
+        )
         for round_, count in sorted(counts.items())
         if count
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from dialogs.engine import Engine
-from dialogs.types import ReplyKind
+from dialogs.types import Chart, ReplyKind
 from frameworks.registry import FrameworkRegistry
 from storage.store import Store
 from storage.tables import participants
@@ -125,7 +125,7 @@ async def test_submit_shows_a_readable_result(chat: Chat) -> None:
     assert replies[0].title == "Your CX maturity stage: Targeted (3.0 of 5)"
     assert "Organizational self-awareness: " in replies[0].text
     assert "3.0 Targeted" in replies[0].text
-    assert replies[0].chart is not None
+    assert isinstance(replies[0].chart, Chart)
     assert replies[0].chart.scores == (3.0, 3.0, 3.0, 3.0)
     assert "What would move you up:" in replies[0].text
     titles = [r.title or "" for r in replies]

@@ -8,8 +8,7 @@ from dialogs.types import Band, Button, ButtonRole, Chart, Link, Reply, ReplyKin
 CHART = Chart("tok123", "CX", ("A",), (2.0,), (Band("Low", 1, 5),), 1.0, 5.0)
 
 
-def chart_url(token: str) -> str:
-    return f"https://bot.example/charts/{token}.png"
+BASE = "https://bot.example"
 
 
 def test_html_specials_become_character_references() -> None:
@@ -50,7 +49,7 @@ def test_a_reply_renders_title_text_links_buttons_and_chart() -> None:
         chart=CHART,
         kind=ReplyKind.RESULT,
     )
-    messages = render_replies([reply], "u-1", chart_url)
+    messages = render_replies([reply], "u-1", BASE)
     assert messages == [
         {
             "recipient_id": "u-1",
@@ -66,11 +65,22 @@ def test_a_reply_renders_title_text_links_buttons_and_chart() -> None:
 
 def test_an_answer_acknowledgement_is_a_short_checked_line() -> None:
     reply = Reply(text="Leadership: 3 - Targeted", kind=ReplyKind.ANSWERED)
-    assert render_replies([reply], "u", chart_url) == [
+    assert render_replies([reply], "u", BASE) == [
         {"recipient_id": "u", "text": "\u2713 Leadership: 3 - Targeted"}
     ]
 
 
 def test_there_is_always_at_least_one_message() -> None:
-    assert render_replies([], "u", chart_url) == [{"recipient_id": "u", "text": EMPTY_REPLY}]
-    assert render_replies([Reply(text="  ")], "u", chart_url) == [{"recipient_id": "u", "text": EMPTY_REPLY}]
+    assert render_replies([], "u", BASE) == [{"recipient_id": "u", "text": EMPTY_REPLY}]
+    assert render_replies([Reply(text="  ")], "u", BASE) == [{"recipient_id": "u", "text": EMPTY_REPLY}]
+
+
+def test_links_to_the_servers_own_pages_and_campaign_charts_are_absolute() -> None:
+    profile = Chart("dash-tok", "Team", ("A",), (2.0,), (Band("Low", 1, 5),), 1.0, 5.0, of="profile", round=2)
+    reply = Reply(text="Report", links=(Link("Dashboard", "/dashboard/dash-tok"),), chart=profile)
+    messages = render_replies([reply], "u", BASE)
+    assert "[Dashboard](https://bot.example/dashboard/dash-tok)" in messages[0]["text"]
+    assert messages[1] == {
+        "recipient_id": "u",
+        "image": "https://bot.example/dashboard/dash-tok/profile.png?round=2",
+    }

@@ -28,7 +28,7 @@ from aiogram.types import BufferedInputFile, LinkPreviewOptions, Message
 from bot.telegram.keyboards import LiveKeyboard, LiveKeyboards
 from bot.telegram.render import PhotoPiece, Piece, TextPiece, answered_html, render_reply
 from dialogs.engine import Engine
-from dialogs.types import Chart, QuestionRef, Reply, ReplyKind
+from dialogs.types import AnyChart, QuestionRef, Reply, ReplyKind
 
 CHANNEL = "telegram"
 VIEW_KINDS = frozenset(
@@ -37,7 +37,7 @@ VIEW_KINDS = frozenset(
 NO_PREVIEWS = LinkPreviewOptions(is_disabled=True)
 """Results carry several links; previews of the first would bury the text."""
 
-Pictures = Callable[[Chart], Awaitable[bytes]]
+Pictures = Callable[[AnyChart], Awaitable[bytes]]
 log = logging.getLogger(__name__)
 
 

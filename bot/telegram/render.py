@@ -16,7 +16,7 @@ from html import escape
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.callbacks import UnknownPayload, encode
-from dialogs.types import Button, ButtonRole, Chart, Link, Reply
+from dialogs.types import AnyChart, Button, ButtonRole, Link, Reply
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -38,7 +38,7 @@ class TextPiece:
 class PhotoPiece:
     """One `sendPhoto` of a result chart."""
 
-    chart: Chart
+    chart: AnyChart
     caption: str | None
     keyboard: InlineKeyboardMarkup | None = None
 
@@ -62,7 +62,7 @@ def render_reply(reply: Reply) -> list[Piece]:
 
 
 def _with_chart(
-    chart: Chart, head: list[str], body: list[str], markup: InlineKeyboardMarkup | None
+    chart: AnyChart, head: list[str], body: list[str], markup: InlineKeyboardMarkup | None
 ) -> list[Piece]:
     """The whole reply as the photo's caption if it fits, else a short caption and the text after."""
     whole = pack(head + body, CAPTION_LIMIT)

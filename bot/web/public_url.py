@@ -12,6 +12,7 @@ import re
 from aiohttp import web
 
 from bot.settings import Settings
+from dialogs.types import RESULT, AnyChart
 
 _HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 
@@ -26,6 +27,14 @@ def base_url(request: web.Request, settings: Settings) -> str:
     return f"{request.scheme}://{host}"
 
 
-def chart_path(token: str) -> str:
-    """The path of a result chart's picture."""
-    return f"/charts/{token}.png"
+def chart_path(chart: AnyChart) -> str:
+    """The path of a chart's picture: a person's result, or one of a campaign dashboard's charts."""
+    if chart.of == RESULT:
+        return f"/charts/{chart.token}.png"
+    query = f"?round={chart.round}" if getattr(chart, "round", None) is not None else ""
+    return f"/dashboard/{chart.token}/{chart.of}.png{query}"
+
+
+def absolute(url: str, base: str) -> str:
+    """A link to one of this server's own pages (a path) made absolute; other URLs unchanged."""
+    return base + url if url.startswith("/") and not url.startswith("//") else url

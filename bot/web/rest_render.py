@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, NotRequired, TypedDict
 
+from bot.web.public_url import absolute, chart_path
 from dialogs.types import Link, Reply, ReplyKind
 
 EMPTY_REPLY = "\u2026"
@@ -88,10 +90,11 @@ def reply_text(reply: Reply) -> str:
     return "\n\n".join(parts)
 
 
-def rest_messages(reply: Reply, recipient: str, chart_url: Callable[[str], str]) -> list[RestMessage]:
+def rest_messages(reply: Reply, recipient: str, base: str) -> list[RestMessage]:
     """The messages of one reply: its text (with buttons), then its chart image if it has one."""
     message: RestMessage = {"recipient_id": recipient}
-    if text := reply_text(reply):
+    links = tuple(Link(link.title, absolute(link.url, base)) for link in reply.links)
+    if text := reply_text(replace(reply, links=links)):
         message["text"] = text
     if reply.buttons:
         message["buttons"] = [
@@ -100,18 +103,17 @@ def rest_messages(reply: Reply, recipient: str, chart_url: Callable[[str], str])
         ]
     messages = [message] if len(message) > 1 else []
     if reply.chart is not None:
-        messages.append({"recipient_id": recipient, "image": chart_url(reply.chart.token)})
+        messages.append({"recipient_id": recipient, "image": base + chart_path(reply.chart)})
     return messages
 
 
-def render_replies(
-    replies: Iterable[Reply], recipient: str, chart_url: Callable[[str], str]
-) -> list[RestMessage]:
+def render_replies(replies: Iterable[Reply], recipient: str, base: str) -> list[RestMessage]:
     """Every reply as REST messages, in order; never an empty list.
 
-    `chart_url` gives the absolute URL of a chart's picture from its token.
+    `base` is the server's address as the recipient reaches it: chart images and links to the
+    server's own pages are made absolute with it.
     """
-    messages = [message for reply in replies for message in rest_messages(reply, recipient, chart_url)]
+    messages = [message for reply in replies for message in rest_messages(reply, recipient, base)]
     return messages or [{"recipient_id": recipient, "text": EMPTY_REPLY}]
 
 

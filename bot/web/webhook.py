@@ -35,7 +35,7 @@ from bot.settings import Settings
 from bot.web.auth import signature_problem
 from bot.web.callbacks import CallbackSender, Delivery, callback_sender
 from bot.web.cors import CorsPolicy
-from bot.web.public_url import base_url, chart_path
+from bot.web.public_url import base_url
 from bot.web.request import BadRequest, RestRequest, check_content_type, parse_rest_request, read_body
 from bot.web.rest_render import as_json, render_replies
 from bot.web.url_guard import CallbackRefused
@@ -106,7 +106,7 @@ class RestWebhook:
         inbound = Inbound(CHANNEL, parsed.sender, parsed.message, parsed.message_id)
         replies = await self.engine.handle(inbound)
         base = base_url(request, self.settings)
-        messages = render_replies(replies, parsed.sender, lambda token: base + chart_path(token))
+        messages = render_replies(replies, parsed.sender, base)
         if url is None:
             return web.json_response(as_json(messages))
         self.callbacks.submit(Delivery(parsed.sender, url, as_json(messages)))

@@ -1,0 +1,119 @@
+"""What facilitators read about campaigns (outside the per-message transaction): who runs what,
+progress counts, reminder outcomes. Counts and times only: nothing here lists people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, func, select
+
+from storage.campaign_records import CampaignRecord
+from storage.campaign_repository import campaigns_by_id
+from storage.campaign_statements import COMPLETED, JOINED, LEFT, STARTED
+from storage.tables import campaign_members, campaign_nudges, campaign_staff, participants
+from storage.time import utc
+
+PARTICIPANT_ID = select(participants.c.id).where(
+    participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender")
+)
+RUN_BY = select(campaign_staff.c.campaign_id, campaign_staff.c.role).where(
+    campaign_staff.c.participant_id == bindparam("participant")
+)
+MEMBER_OF = select(
+    campaign_members.c.campaign_id, campaign_members.c.progress, campaign_members.c.progress_round
+).where(campaign_members.c.participant_id == bindparam("participant"))
+PROGRESS = (
+    select(
+        campaign_members.c.progress,
+        campaign_members.c.progress_round,
+        func.count(),
+        func.max(campaign_members.c.moved_at),
+        func.max(campaign_members.c.joined_at),
+    )
+    .where(campaign_members.c.campaign_id.in_(bindparam("ids", expanding=True)))
+    .add_columns(campaign_members.c.campaign_id)
+    .group_by(campaign_members.c.campaign_id, campaign_members.c.progress, campaign_members.c.progress_round)
+)
+NUDGES = (
+    select(campaign_nudges.c.status, func.count())
+    .where(
+        campaign_nudges.c.campaign_id == bindparam("campaign"), campaign_nudges.c.round == bindparam("round")
+    )
+    .group_by(campaign_nudges.c.status)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A campaign's members in its current round (a member who finished only an earlier round has
+    joined this one, not started it)."""
+
+    joined: int = 0
+    started: int = 0
+    completed: int = 0
+    left: int = 0
+    last_joined: datetime | None = None
+    last_started: datetime | None = None
+    last_completed: datetime | None = None
+
+    @property
+    def members(self) -> int:
+        """Everyone who joined and has not left."""
+        return self.joined + self.started + self.completed
+
+
+def participant_id(conn: Connection, channel: str, sender: str) -> int | None:
+    """The person's id, if they are known (reading never creates anyone)."""
+    return conn.execute(PARTICIPANT_ID, {"channel": channel, "sender": sender}).scalar_one_or_none()
+
+
+def campaigns_run_by(conn: Connection, participant: int) -> list[tuple[CampaignRecord, str]]:
+    """The campaigns the person owns or co-facilitates, with their role, newest first."""
+    roles = dict(conn.execute(RUN_BY, {"participant": participant}).all())
+    found = campaigns_by_id(conn, roles)
+    return [(found[i], str(roles[i])) for i in sorted(found, reverse=True)]
+
+
+def memberships(conn: Connection, participant: int) -> list[tuple[CampaignRecord, str, int]]:
+    """The campaigns the person takes part in: (campaign, progress, round of that progress)."""
+    rows = conn.execute(MEMBER_OF, {"participant": participant}).all()
+    found = campaigns_by_id(conn, (row.campaign_id for row in rows))
+    return [(found[row.campaign_id], row.progress, row.progress_round) for row in rows]
+
+
+def progress(conn: Connection, campaigns: list[CampaignRecord]) -> dict[int, Progress]:
+    """Each campaign's progress in its current round, counted in SQL."""
+    current = {c.id: c.round for c in campaigns}
+    counts: dict[int, dict[str, int]] = {c.id: {} for c in campaigns}
+    latest: dict[int, dict[str, datetime]] = {c.id: {} for c in campaigns}
+    if not campaigns:
+        return {}
+    for state, round_, count, moved, joined_at, campaign_id in conn.execute(PROGRESS, {"ids": list(current)}):
+        key = state if state == LEFT or round_ == current[campaign_id] else JOINED
+        counts[campaign_id][key] = counts[campaign_id].get(key, 0) + int(count)
+        _later(latest[campaign_id], key, utc(moved))
+        _later(latest[campaign_id], "joined_at", utc(joined_at))
+    return {
+        campaign_id: Progress(
+            joined=counts[campaign_id].get(JOINED, 0),
+            started=counts[campaign_id].get(STARTED, 0),
+            completed=counts[campaign_id].get(COMPLETED, 0),
+            left=counts[campaign_id].get(LEFT, 0),
+            last_joined=latest[campaign_id].get("joined_at"),
+            last_started=latest[campaign_id].get(STARTED),
+            last_completed=latest[campaign_id].get(COMPLETED),
+        )
+        for campaign_id in current
+    }
+
+
+def _later(latest: dict[str, datetime], key: str, moment: datetime) -> None:
+    if key not in latest or moment > latest[key]:
+        latest[key] = moment
+
+
+def nudge_outcomes(conn: Connection, campaign: CampaignRecord) -> dict[str, int]:
+    """Reminders of the current round by outcome (pending, sending, sent, shown, unreachable...)."""
+    params = {"campaign": campaign.id, "round": campaign.round}
+    return {str(status): int(count) for status, count in conn.execute(NUDGES, params)}
