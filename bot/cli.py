@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from bot.app import running_engine
+from bot.campaign_cli import add_commands as add_campaign_commands
 from bot.settings import Settings
 from bot.terminal import TerminalChat
 from dialogs.engine import MAX_SENDER
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.set_defaults(func=_serve)
 
+    add_campaign_commands(commands)
+
     check = commands.add_parser("frameworks", help="list the assessments, or check framework files")
     check.add_argument("files", nargs="*", metavar="FILE", help="framework files to validate")
     check.set_defaults(func=_frameworks)
@@ -79,7 +82,8 @@ def _chat(args: argparse.Namespace) -> int:
     async def chat() -> None:
         async with running_engine(settings) as engine:
             width = min(shutil.get_terminal_size().columns, 100) if interactive else None
-            await TerminalChat(engine, user, width=width).run(
+            base = settings.public_url or f"http://{settings.host}:{settings.port}"
+            await TerminalChat(engine, user, width=width, base=base).run(
                 first, sys.stdin.readline, "> " if interactive else ""
             )
 

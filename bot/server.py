@@ -29,10 +29,12 @@ from functools import partial
 
 from aiohttp import web
 
+from bot import scheduler
 from bot.app import running_engine
 from bot.app_keys import CHARTS, ENGINE, SETTINGS
 from bot.charts import ChartCache
 from bot.http_errors import json_error, json_errors
+from bot.push import PUSHERS
 from bot.settings import Settings
 from bot.startup import CannotStart
 from bot.web.cors import CorsPolicy
@@ -64,11 +66,13 @@ def build_app(
     app[SETTINGS] = settings
     app[ENGINE] = engine
     app[CHARTS] = ChartCache(CHART_CACHE_SIZE, catalogue(settings.locale).text("chart_no_answers"))
+    app[PUSHERS] = {}
     app.router.add_get("/healthz", health)
     app.router.add_get("/openapi.json", partial(openapi, document=openapi_document(settings)))
     app.router.add_get(r"/charts/{token:[A-Za-z0-9_-]{1,64}}.png", chart)
     for install in channel_installers() if installers is None else installers:
         install(app, settings, engine)
+    scheduler.install(app)
     return app
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     callback_allow_private: bool = False
     """Allow callbacks to loopback, private and link-local addresses (for local integrations)."""
 
+    scheduler_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """How often `cxbot serve` looks for due campaign work (closing dates, reminders to push)."""
+
     # Telegram
     telegram_token: SecretStr | None = None
     telegram_webhook_url: str | None = None

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
+from bot.links import resolved
 from dialogs.engine import Engine
 from dialogs.types import Button, Inbound, Reply, ReplyKind
 
@@ -18,8 +19,9 @@ CHANNEL = "terminal"
 log = logging.getLogger(__name__)
 
 
-def render(reply: Reply) -> str:
-    """A reply as plain text; buttons become a line of options that can be typed."""
+def render(reply: Reply, base: str | None = None) -> str:
+    """A reply as plain text; buttons become a line of options that can be typed. `base` is the
+    server's address, for links to its pages (the dashboard)."""
     if reply.kind is ReplyKind.ANSWERED:
         return f"  \u2713 {reply.text}"
     parts = []
@@ -28,7 +30,10 @@ def render(reply: Reply) -> str:
     parts.append(reply.text)
     if reply.chart is not None:
         parts.append("(The chart of these scores is shown in the web and Telegram chats.)")
-    parts += [f"  {link.title}: {link.url}" for link in reply.links]
+    parts += [
+        f"  {link.title}: {link.url}" if link.url else f"  {link.title}"
+        for link in resolved(reply.links, base)
+    ]
     if reply.buttons:
         parts.append("Options: " + " | ".join(f"[{button.title}]" for button in reply.buttons))
     return "\n".join(parts)
@@ -43,8 +48,17 @@ def payload_for(typed: str, buttons: tuple[Button, ...]) -> str:
 class TerminalChat:
     """One person chatting with the engine through text streams."""
 
-    def __init__(self, engine: Engine, user: str, out: TextIO = sys.stdout, width: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        user: str,
+        out: TextIO = sys.stdout,
+        width: int | None = None,
+        base: str | None = None,
+    ) -> None:
         self.engine = engine
+        self.base = base
+        """Where `cxbot serve` is reached, for links to its pages."""
         self.user = user
         self.out = out
         self.width = width
@@ -61,7 +75,7 @@ class TerminalChat:
             print(self.engine.context.cat.text("internal_error"), end="\n\n", file=self.out)
             return
         for reply in replies:
-            print(self._wrap(render(reply)), end="\n\n", file=self.out)
+            print(self._wrap(render(reply, self.base)), end="\n\n", file=self.out)
             if reply.buttons:
                 self.buttons = reply.buttons
         self.out.flush()

@@ -229,6 +229,7 @@ def trend_chart(report: GroupReport, token: str) -> TrendChart:
         bands=_bands(framework),
         scale_min=float(framework.scale_values[0]),
         scale_max=float(framework.scale_values[-1]),
+        round=report.round,
     )
 
 
@@ -240,6 +241,7 @@ def status_reply(
         cat.text(
             "status_lines",
             round=campaign.round,
+            members=progress.members,
             joined=progress.joined,
             started=progress.started,
             completed=progress.completed,
@@ -248,8 +250,8 @@ def status_reply(
             last_started=when(progress.last_started, cat),
             last_completed=when(progress.last_completed, cat),
             reached=nudges.get("sent", 0) + nudges.get("shown", 0),
-            waiting=nudges.get("pending", 0) + nudges.get("sending", 0),
-            unreachable=nudges.get("unreachable", 0) + nudges.get("failed", 0),
+            waiting=nudges.get("pending", 0) + nudges.get("sending", 0) + nudges.get("failed", 0),
+            unreachable=nudges.get("unreachable", 0),
         )
     ]
     if campaign.closed_at is not None:

@@ -112,6 +112,8 @@ class TrendChart:
     scale_min: float
     scale_max: float
     of: str = TREND
+    round: int | None = None
+    """The round the report was of (the picture shows every round)."""
 
 
 AnyChart = Chart | LevelChart | TrendChart

@@ -117,6 +117,12 @@ def facts(conn: Connection) -> dict[str, str]:
     return {row.name: row.value for row in conn.execute(sql.FACTS)}
 
 
+def set_fact(conn: Connection, name: str, value: str) -> None:
+    """Record what this service learnt (the Telegram bot's username), replacing what was there."""
+    conn.execute(sql.FORGET_FACT, {"name": name})
+    conn.execute(sql.ADD_FACT, {"name": name, "value": value[:256]})
+
+
 def untally_participant(conn: Connection, participant_id: int) -> None:
     """Take the person's finished campaign runs out of the tallies (before they are erased)."""
     found = conn.execute(sql.TALLIED_OF, {"participant": participant_id}).all()

@@ -38,6 +38,8 @@ SHOWN = "shown"
 UNREACHABLE = "unreachable"
 FAILED = "failed"
 REACHED = (SENT, SHOWN)
+TO_SHOW = (PENDING, SENDING, FAILED, UNREACHABLE)
+"""Reminders not known to have reached the person: shown when they next write."""
 
 REMINDER = "reminder"
 ROUND = "round"
@@ -67,7 +69,7 @@ PENDING_NUDGES = (
     select(campaign_nudges.c.id, campaign_nudges.c.kind, campaign_nudges.c.campaign_id)
     .where(
         campaign_nudges.c.participant_id == bindparam("participant"),
-        campaign_nudges.c.status.in_((PENDING, SENDING)),
+        campaign_nudges.c.status.in_(TO_SHOW),
     )
     .order_by(campaign_nudges.c.id)
 )
@@ -75,7 +77,7 @@ HAS_NUDGES = (
     exists()
     .where(
         campaign_nudges.c.participant_id == participants.c.id,
-        campaign_nudges.c.status.in_((PENDING, SENDING)),
+        campaign_nudges.c.status.in_(TO_SHOW),
     )
     .correlate(participants)
 )
@@ -86,6 +88,8 @@ LATEST_RESULTS = (
     .order_by(results.c.created_at.desc(), runs.c.number.desc())
 )
 FACTS = select(service_facts.c.name, service_facts.c.value)
+FORGET_FACT = delete(service_facts).where(service_facts.c.name == bindparam("name"))
+ADD_FACT = service_facts.insert().values(name=bindparam("name"), value=bindparam("value"))
 
 # --- who a reminder reaches ----------------------------------------------------------------------
 
@@ -289,7 +293,7 @@ SETTLE_NUDGES = (
     update(campaign_nudges)
     .where(
         campaign_nudges.c.id.in_(bindparam("ids", expanding=True)),
-        campaign_nudges.c.status.in_((PENDING, SENDING)),
+        campaign_nudges.c.status.in_(TO_SHOW),
     )
     .values(status=SHOWN, settled_at=bindparam("now"))
 )

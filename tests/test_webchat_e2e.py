@@ -247,7 +247,7 @@ async def test_whole_assessment_from_another_origin_then_resume(
         assert UUID_V4.match(sender), sender
 
         # No run yet: /start offers the assessments; pick the CX one by its button.
-        await last_options(page).get_by_role("button", name=re.compile("CX")).click()
+        await last_options(page).get_by_role("button", name=re.compile(r"CX\) maturity")).click()
         await settled(page)
         # Answer buttons are a group named after their question, for screen readers.
         await expect(page.get_by_role("group", name=re.compile(r"Question 1 of 11"))).to_be_visible()

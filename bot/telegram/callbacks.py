@@ -8,7 +8,8 @@ so the mapping is a closed grammar with one form per payload the engine puts on 
     /skip 3 4           k:3:4
     /change 3 4         c:3:4          (run, question number)
     /yes restart        y:restart      (or y:delete)
-    /start cx-maturity  s:cx-maturity
+    /start cx-maturity  s:cx-maturity  (or a campaign's join code)
+    /join K7WP-3QXM 2   j:K7WP-3QXM:2  (a campaign's group, by number)
     /back, /skip, ...   n:back, n:skip, ...
 
 Anything else decodes to None and reaches nobody. A well-formed press for another run or question
@@ -28,6 +29,7 @@ MAX_BYTES = 64
 _NUMBER = r"0|[1-9][0-9]{0,5}"
 """Up to six digits without leading zeros: the engine's `/answer` arguments are shorter than seven."""
 _FRAMEWORK_ID = r"[A-Za-z0-9_-]{1,62}"
+_JOIN_CODE = r"[A-Z2-9]{4}-[A-Z2-9]{4}"
 _SIMPLE = frozenset(
     {
         "back",
@@ -72,6 +74,7 @@ _FORMS = (
     _form("/change", "c", _NUMBER, _NUMBER),
     _form("/yes", "y", "restart|delete"),
     _form("/start", "s", _FRAMEWORK_ID),
+    _form("/join", "j", _JOIN_CODE, _NUMBER),
 )
 _BY_COMMAND = {form.command: form for form in _FORMS}
 _BY_PREFIX = {form.prefix: form for form in _FORMS}

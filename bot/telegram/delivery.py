@@ -59,8 +59,12 @@ def changes_view(replies: Sequence[Reply]) -> bool:
 class Delivery:
     """Sends replies through one bot; shared by every chat."""
 
-    def __init__(self, engine: Engine, pictures: Pictures, keyboards: LiveKeyboards) -> None:
+    def __init__(
+        self, engine: Engine, pictures: Pictures, keyboards: LiveKeyboards, public_url: str | None = None
+    ) -> None:
         self.engine = engine
+        self.public_url = public_url
+        """The server's public address, for links to its own pages (the dashboard, join links)."""
         self.cat = engine.context.cat
         self.pictures = pictures
         self.keyboards = keyboards
@@ -73,16 +77,19 @@ class Delivery:
         replies: Sequence[Reply],
         *,
         pressed: Pressed | None = None,
-    ) -> None:
-        """Send the replies in order (after a press, `pressed` names the message pressed)."""
+    ) -> bool:
+        """Send the replies in order (after a press, `pressed` names the message pressed); False if the
+        person cannot be reached (they blocked the bot)."""
         batch = _Batch(self, bot, chat_id, pressed)
         try:
             await batch.run(replies)
         except TelegramForbiddenError as error:
             await self.unreachable(chat_id, sender, error)
+            return False
         except TelegramAPIError as error:
             log.warning("delivery to chat %s stopped: %s", chat_id, error)
             raise
+        return True
 
     async def unreachable(self, chat_id: int, sender: str, error: TelegramForbiddenError) -> None:
         """The person blocked the bot (or cannot be written to): stop trying, and say so in storage."""
@@ -195,7 +202,7 @@ class _Batch:
         return None
 
     async def send(self, reply: Reply) -> None:
-        pieces = render_reply(reply)
+        pieces = render_reply(reply, self.out.public_url)
         if reply.buttons:
             await self.retire_live()
         message: Message | None = None

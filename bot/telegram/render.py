@@ -15,6 +15,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.links import resolved
 from bot.telegram.callbacks import UnknownPayload, encode
 from dialogs.types import AnyChart, Button, ButtonRole, Link, Reply
 
@@ -51,10 +52,11 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def render_reply(reply: Reply) -> list[Piece]:
-    """The messages for one reply, the keyboard on the last."""
+def render_reply(reply: Reply, base: str | None = None) -> list[Piece]:
+    """The messages for one reply, the keyboard on the last. `base` is the server's public address,
+    for links to its own pages (without one they are shown as text)."""
     title = [f"<b>{escape(reply.title)}</b>"] if reply.title else []
-    body = text_units(reply.text, TEXT_LIMIT) + [link_html(link) for link in reply.links]
+    body = text_units(reply.text, TEXT_LIMIT) + [link_html(link) for link in resolved(reply.links, base)]
     markup = keyboard(reply.buttons)
     if reply.chart is not None:
         return _with_chart(reply.chart, title, body, markup)
@@ -83,7 +85,10 @@ def _attach(texts: list[str], markup: InlineKeyboardMarkup | None) -> list[Piece
 
 
 def link_html(link: Link) -> str:
-    """A link; the URL is escaped for the attribute, the title for the text."""
+    """A link; the URL is escaped for the attribute, the title for the text (a link without a URL
+    is its title as text)."""
+    if not link.url:
+        return escape(link.title)
     return f'<a href="{escape(link.url, quote=True)}">{escape(link.title)}</a>'
 
 

@@ -26,6 +26,7 @@ import logging
 import re
 import secrets
 from collections.abc import AsyncIterator
+from functools import partial
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
@@ -37,15 +38,19 @@ from aiohttp import ClientError, web
 
 from bot.app_keys import CHARTS
 from bot.http_errors import json_error
+from bot.push import PUSHERS
 from bot.settings import Settings
 from bot.startup import CannotStart
 from bot.telegram.channel import TelegramChannel
-from bot.telegram.delivery import Delivery, Pictures
+from bot.telegram.delivery import CHANNEL, Delivery, Pictures
 from bot.telegram.gate import UpdateGate
 from bot.telegram.keyboards import LiveKeyboards
+from bot.telegram.push import TelegramPusher
 from bot.telegram.retry import RetryAfter
+from dialogs.campaign_view import TELEGRAM_USERNAME
 from dialogs.catalogue import Catalogue
 from dialogs.engine import Engine
+from storage.campaign_repository import set_fact
 
 COMMANDS = ("start", "help", "back", "skip", "review", "submit", "results", "mydata", "deletemydata")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -111,7 +116,9 @@ class TelegramService:
         self.settings = settings
         self.cat = engine.context.cat
         self.gate = UpdateGate()
-        self.channel = TelegramChannel(engine, Delivery(engine, pictures, LiveKeyboards()))
+        self.delivery = Delivery(engine, pictures, LiveKeyboards(), settings.public_url)
+        self.channel = TelegramChannel(engine, self.delivery)
+        self.engine = engine
         self.dispatcher = build_dispatcher(self.channel, self.gate)
         self.webhook_url = settings.telegram_webhook_url or None
         self.webhook_path = (urlsplit(self.webhook_url).path or "/") if self.webhook_url else None
@@ -129,8 +136,10 @@ class TelegramService:
                 raise CannotStart(
                     f"the Telegram bot cannot start: {error} (check CXBOT_TELEGRAM_* settings)"
                 ) from error
+            app[PUSHERS][CHANNEL] = TelegramPusher(bot, self.delivery)
             yield
         finally:
+            app[PUSHERS].pop(CHANNEL, None)
             self.bot = None
             if polling is not None:
                 await polling.stop()
@@ -140,6 +149,8 @@ class TelegramService:
     async def _start(self, bot: Bot) -> Polling | None:
         """Commands menu, then the webhook or polling; the polling task if polling."""
         me = await bot.me()
+        if me.username:  # for join links printed elsewhere (`cxbot campaign create`)
+            await self.engine.store.run(partial(set_fact, name=TELEGRAM_USERNAME, value=me.username))
         await bot.set_my_commands(bot_commands(self.cat))
         if self.webhook_url:
             self.bot = bot

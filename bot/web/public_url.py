@@ -31,10 +31,5 @@ def chart_path(chart: AnyChart) -> str:
     """The path of a chart's picture: a person's result, or one of a campaign dashboard's charts."""
     if chart.of == RESULT:
         return f"/charts/{chart.token}.png"
-    query = f"?round={chart.round}" if getattr(chart, "round", None) is not None else ""
+    query = f"?round={chart.round}" if chart.round is not None else ""
     return f"/dashboard/{chart.token}/{chart.of}.png{query}"
-
-
-def absolute(url: str, base: str) -> str:
-    """A link to one of this server's own pages (a path) made absolute; other URLs unchanged."""
-    return base + url if url.startswith("/") and not url.startswith("//") else url

@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, NotRequired, TypedDict
 
-from bot.web.public_url import absolute, chart_path
+from bot.links import resolved
+from bot.web.public_url import chart_path
 from dialogs.types import Link, Reply, ReplyKind
 
 EMPTY_REPLY = "\u2026"
@@ -93,8 +94,7 @@ def reply_text(reply: Reply) -> str:
 def rest_messages(reply: Reply, recipient: str, base: str) -> list[RestMessage]:
     """The messages of one reply: its text (with buttons), then its chart image if it has one."""
     message: RestMessage = {"recipient_id": recipient}
-    links = tuple(Link(link.title, absolute(link.url, base)) for link in reply.links)
-    if text := reply_text(replace(reply, links=links)):
+    if text := reply_text(replace(reply, links=resolved(reply.links, base))):
         message["text"] = text
     if reply.buttons:
         message["buttons"] = [

@@ -24,13 +24,14 @@ time, applying nothing again.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 from aiohttp.resolver import ThreadedResolver
 
 from bot.app_keys import RESOLVER
 from bot.http_errors import json_error
+from bot.push import PUSHERS
 from bot.settings import Settings
 from bot.web.auth import signature_problem
 from bot.web.callbacks import CallbackSender, Delivery, callback_sender
@@ -40,7 +41,8 @@ from bot.web.request import BadRequest, RestRequest, check_content_type, parse_r
 from bot.web.rest_render import as_json, render_replies
 from bot.web.url_guard import CallbackRefused
 from dialogs.engine import Engine
-from dialogs.types import Inbound
+from dialogs.types import Inbound, Reply
+from storage.campaign_statements import FAILED, SENT
 
 CHANNEL = "webhook"
 STATUS_PATH = "/webhooks/rest/"
@@ -66,6 +68,27 @@ async def status(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+class CallbackPusher:
+    """Reminders to a webhook sender: POSTed to their bridge's callback URL (the one it last sent, or
+    `CXBOT_CALLBACK_URL`), signed and retried like replies."""
+
+    pace = 0.0
+
+    def __init__(self, sender: CallbackSender, settings: Settings) -> None:
+        self.sender = sender
+        self.default_url = settings.callback_url
+        self.needs_address = settings.callback_url is None
+        self.base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+
+    async def push(self, sender: str, address: str | None, replies: Sequence[Reply]) -> str:
+        url = address or self.default_url
+        if url is None:
+            return FAILED
+        messages = as_json(render_replies(replies, sender, self.base))
+        delivered = await self.sender.deliver(Delivery(sender, url, messages))
+        return SENT if delivered else FAILED
+
+
 class RestWebhook:
     """Handlers of the two POST routes, sharing the engine and the callback sender."""
 
@@ -80,7 +103,9 @@ class RestWebhook:
         resolver = app.get(RESOLVER) or ThreadedResolver()
         async with callback_sender(self.settings, resolver) as sender:
             self._callbacks = sender
+            app[PUSHERS][CHANNEL] = CallbackPusher(sender, self.settings)
             yield
+            app[PUSHERS].pop(CHANNEL, None)
             self._callbacks = None
 
     @property
@@ -103,7 +128,9 @@ class RestWebhook:
             url = await self._callback_url(parsed, callback_only)
         except BadRequest as error:
             return json_error(error.status, error.message)
-        inbound = Inbound(CHANNEL, parsed.sender, parsed.message, parsed.message_id)
+        inbound = Inbound(
+            CHANNEL, parsed.sender, parsed.message, parsed.message_id, push_url=parsed.callback_url
+        )
         replies = await self.engine.handle(inbound)
         base = base_url(request, self.settings)
         messages = render_replies(replies, parsed.sender, base)

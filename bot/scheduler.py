@@ -1,0 +1,94 @@
+"""Campaign work that runs by itself in `cxbot serve`: due jobs (closing dates, scheduled reminders
+and rounds), then reminders pushed through the channels that can push.
+
+Every few seconds it claims what is due in the database (`storage.campaign_jobs`), so the work
+survives restarts and runs once across processes; the timer is only a prompt to look.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from functools import partial
+
+from aiohttp import web
+from sqlalchemy import Connection
+
+from bot.app_keys import ENGINE, SETTINGS
+from bot.push import PUSHERS, Pusher
+from dialogs.campaign_view import nudge_reply
+from dialogs.engine import Engine
+from storage.campaign_jobs import Push, claim_pushes, run_due_jobs, settle_push
+from storage.campaign_statements import FAILED
+
+PUSH_BATCH = 50
+log = logging.getLogger(__name__)
+
+
+def install(app: web.Application) -> None:
+    """Run the scheduler with the app."""
+    app.cleanup_ctx.append(_lifespan)
+
+
+async def _lifespan(app: web.Application) -> AsyncIterator[None]:
+    scheduler = Scheduler(app[ENGINE], app[PUSHERS], app[SETTINGS].scheduler_seconds)
+    task = asyncio.create_task(scheduler.run_forever(), name="cxbot-scheduler")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+class Scheduler:
+    """Looks for due work every `interval` seconds (at once again after a full batch)."""
+
+    def __init__(self, engine: Engine, pushers: dict[str, Pusher], interval: float) -> None:
+        self.engine = engine
+        self.pushers = pushers
+        self.interval = interval
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                busy = await self.tick()
+            except Exception:  # a database hiccup must not end scheduling: log it, try again later
+                log.exception("scheduled campaign work failed; trying again in %s s", self.interval)
+                busy = False
+            if not busy:
+                await asyncio.sleep(self.interval)
+
+    async def tick(self) -> bool:
+        """Run due jobs, then push one batch of reminders; True if there may be more to push."""
+        frameworks = self.engine.context.frameworks
+
+        def version(framework_id: str) -> str | None:
+            framework = frameworks.get(framework_id)
+            return framework.version if framework else None
+
+        now = datetime.now(UTC)
+        await self.engine.store.run(partial(run_due_jobs, now=now, versions=version))
+        pushes = await self.engine.store.run(partial(self._claim, now=now))
+        for push in pushes:
+            await self._push(push)
+        return len(pushes) == PUSH_BATCH
+
+    def _claim(self, conn: Connection, now: datetime) -> list[Push]:
+        direct = [name for name, pusher in self.pushers.items() if not pusher.needs_address]
+        addressed = [name for name, pusher in self.pushers.items() if pusher.needs_address]
+        return claim_pushes(conn, direct, addressed, now, PUSH_BATCH)
+
+    async def _push(self, push: Push) -> None:
+        pusher = self.pushers.get(push.channel)
+        outcome = FAILED
+        if pusher is not None:
+            try:
+                replies = [nudge_reply(self.engine.context.cat, push.nudge)]
+                outcome = await pusher.push(push.sender, push.callback_url, replies)
+            except Exception:  # the reminder is shown when they next write instead
+                log.exception("a reminder through %s could not be sent", push.channel)
+            await asyncio.sleep(pusher.pace)
+        settle = partial(settle_push, nudge=push.nudge.id, outcome=outcome, now=datetime.now(UTC))
+        await self.engine.store.run(settle)
