@@ -18,6 +18,8 @@ class Command:
 
 
 TEXT = "text"
+CODE_FIRST = frozenset({"start", "join", "leave"})
+"""Commands whose first argument may be a join or invitation code."""
 _NUMBER = re.compile(r"[0-9]{1,6}")
 NEEDS = {"results": Needs(latest_result=True), "mydata": Needs(history=True)}
 CAMPAIGN_NEEDS = {
@@ -34,7 +36,24 @@ def parse(text: str) -> Command:
         return Command(TEXT, (), stripped)
     head, _, rest = stripped[1:].partition(" ")
     name = head.split("@", 1)[0].lower()
-    return Command(name, tuple(rest.split()), stripped)
+    args = tuple(rest.split())
+    if name in CODE_FIRST:
+        args = _code_joined(args)
+    elif name == "campaign" and args:
+        args = (args[0], *_code_joined(args[1:]))
+    return Command(name, args, stripped)
+
+
+def _code_joined(args: tuple[str, ...]) -> tuple[str, ...]:
+    """A code typed in pieces ("k7wp 3qxm") as one argument, so `/join k7wp 3qxm 2` still works."""
+    for pieces in (2, 3):
+        if len(args) >= pieces and not _is_code(args[0]) and _is_code("".join(args[:pieces])):
+            return ("-".join(args[:pieces]), *args[pieces:])
+    return args
+
+
+def _is_code(text: str) -> bool:
+    return bool(codes.canonical(text) or codes.canonical(text, codes.INVITATION_LENGTH))
 
 
 def needs(command: Command) -> Needs:
