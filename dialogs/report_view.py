@@ -49,7 +49,13 @@ def report_replies(cat: Catalogue, report: GroupReport, dashboard_token: str) ->
 
 
 def _summary(cat: Catalogue, report: GroupReport, title: str, token: str) -> Reply:
-    framework = report.framework
+    text = "\n".join(summary_lines(cat, report))
+    return Reply(text=text, title=title, chart=profile_chart(report.framework, report, token))
+
+
+def summary_lines(cat: Catalogue, report: GroupReport) -> list[str]:
+    """Overall, people per stage, the dimensions, the weakest areas and any version note, in
+    paragraphs separated by empty lines."""
     assert report.overall is not None
     lines = [overall_line(cat, report, report.overall)]
     stages = ", ".join(f"{stage.name} {count}" for stage, count in report.stages)
@@ -61,7 +67,7 @@ def _summary(cat: Catalogue, report: GroupReport, title: str, token: str) -> Rep
         lines += ["", cat.text("report_weakest", items=items)]
     if report.other_versions:
         lines += ["", cat.text("report_version_note", count=report.other_versions)]
-    return Reply(text="\n".join(lines), title=title, chart=profile_chart(framework, report, token))
+    return lines
 
 
 def overall_line(cat: Catalogue, report: GroupReport, overall: GroupScore) -> str:
@@ -108,7 +114,7 @@ def group_lines(cat: Catalogue, report: GroupReport) -> list[str]:
 
 
 def trend_lines(cat: Catalogue, report: GroupReport) -> list[str]:
-    """Per dimension (and overall): each round's score, with the change from the one before."""
+    """The rounds, then per dimension (and overall) each round's score in order."""
     withheld = cat.text("report_trend_withheld")
     names: list[tuple[str, str | None]] = [(report.framework.short_title or report.framework.title, None)]
     names += [(d.name, d.id) for d in report.framework.dimensions]
@@ -123,13 +129,13 @@ def trend_lines(cat: Catalogue, report: GroupReport) -> list[str]:
             )
             values.append(withheld if point.withheld or scored is None else format_score(scored.score))
         lines.append(cat.text("report_trend_line", name=name, changes=" -> ".join(values)))
-    return lines
+    rounds = ", ".join(cat.text("report_round_label", round=point.round) for point in report.trend)
+    return [rounds, *lines]
 
 
 def _trend(cat: Catalogue, report: GroupReport, token: str) -> Reply:
-    rounds = ", ".join(f"R{point.round}" for point in report.trend)
-    text = "\n".join([rounds, *trend_lines(cat, report)])
-    return Reply(text=text, title=cat.text("report_trend_title"), chart=trend_chart(report, token))
+    text = "\n".join(trend_lines(cat, report))
+    return Reply(text=text, title=cat.text("report_trend_title"), chart=trend_chart(cat, report, token))
 
 
 def level_lines(cat: Catalogue, report: GroupReport) -> list[str]:
@@ -212,7 +218,7 @@ def level_chart(cat: Catalogue, report: GroupReport, token: str) -> LevelChart:
     )
 
 
-def trend_chart(report: GroupReport, token: str) -> TrendChart:
+def trend_chart(cat: Catalogue, report: GroupReport, token: str) -> TrendChart:
     framework = report.framework
     series = []
     for dimension in framework.dimensions:
@@ -224,7 +230,7 @@ def trend_chart(report: GroupReport, token: str) -> TrendChart:
     return TrendChart(
         token=token,
         title=report.title,
-        rounds=tuple(point.round for point in report.trend),
+        rounds=tuple(cat.text("report_round_label", round=point.round) for point in report.trend),
         series=tuple(series),
         bands=_bands(framework),
         scale_min=float(framework.scale_values[0]),

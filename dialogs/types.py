@@ -105,7 +105,8 @@ class TrendChart:
 
     token: str
     title: str
-    rounds: tuple[int, ...]
+    rounds: tuple[str, ...]
+    """Each round's label ("Round 2"), in order."""
     series: tuple[tuple[str, tuple[float | None, ...]], ...]
     """(name, score per round); None where a round was withheld or had no answers."""
     bands: tuple[Band, ...]

@@ -91,7 +91,7 @@ async def admin_campaign(
 
 async def report_of(store: Store, frameworks: FrameworkRegistry, code: str) -> dict[str, Any]:
     engine = Engine(frameworks, store)
-    campaign = await store.read(partial(campaign_by_code, code=codes.canonical(code)))
+    campaign = await store.read(partial(campaign_by_code, code=codes.canonical(code) or ""))
     assert campaign is not None
     report = await store.read(partial(group_report, context=engine.context, campaign=campaign))
     assert report is not None
@@ -141,6 +141,9 @@ async def test_erasure_takes_a_person_out_of_the_report(store: Store, frameworks
     assert await store.run(tallies_match_runs)
 
 
+KEY = ("campaign_id", "round", "framework_version", "group_id", "kind", "part", "a", "b")
+
+
 def tallies_match_runs(conn: Connection) -> bool:
     """The tallies are exactly the sum of what each remaining finished run added."""
     expected: Counter[tuple[Any, ...]] = Counter()
@@ -149,9 +152,9 @@ def tallies_match_runs(conn: Connection) -> bool:
             expected[(row.campaign_id, row.round, row.framework_version, row.group_id, kind, part, a, b)] += 1
     actual = Counter(
         {
-            (r.campaign_id, r.round, r.framework_version, r.group_id, r.kind, r.part, r.a, r.b): r.count
-            for r in conn.execute(select(campaign_tallies))
-            if r.count
+            tuple(r[name] for name in KEY): r["count"]
+            for r in conn.execute(select(campaign_tallies)).mappings()
+            if r["count"]
         }
     )
     return expected == actual
@@ -271,7 +274,7 @@ async def test_the_csv_holds_answers_but_no_identity(store: Store, frameworks: F
     names = [f"secret-sender-{n}" for n in range(6)]
     for name in names:
         await finish(Chat(engine, name), code, ["1", "2", "3"])
-    campaign = await store.read(partial(campaign_by_code, code=codes.canonical(code)))
+    campaign = await store.read(partial(campaign_by_code, code=codes.canonical(code) or ""))
     assert campaign is not None
     sets = await store.read(partial(answer_sets, campaign_id=campaign.id, round_=1, min_group=5))
     assert sets is not None

@@ -102,7 +102,7 @@ def _chart(request: web.Request, found: Dashboard) -> AnyChart | None:
         return profile_chart(report.framework, report, token)
     if name == LEVELS:
         return level_chart(request.app[ENGINE].context.cat, report, token)
-    return trend_chart(report, token) if report.trend else None
+    return trend_chart(request.app[ENGINE].context.cat, report, token) if report.trend else None
 
 
 async def pdf(request: web.Request) -> web.Response:
