@@ -97,12 +97,13 @@ def _participant(conn: Connection, sender: str) -> tuple[str | None, bool] | Non
 
 @asynccontextmanager
 async def running_bot(
-    tmp_path: Path, mode: str = "polling", server: FakeBotAPI | None = None
+    tmp_path: Path, mode: str = "polling", server: FakeBotAPI | None = None, **overrides: Any
 ) -> AsyncIterator[BotUnderTest]:
     """Serve the app with the Telegram channel against the fake Bot API (a fresh one unless given),
-    in polling or webhook mode; at the end, no request may have been one Telegram would reject."""
+    in polling or webhook mode; at the end, no request may have been one Telegram would reject.
+    `overrides` are further settings."""
     if server is None:
-        async with FakeBotAPI() as fresh, running_bot(tmp_path, mode, fresh) as bot:
+        async with FakeBotAPI() as fresh, running_bot(tmp_path, mode, fresh, **overrides) as bot:
             yield bot
         return
     sock = socket.socket()
@@ -114,6 +115,7 @@ async def running_bot(
         telegram_token=server.token,
         telegram_api_url=server.base_url,
         telegram_webhook_url=f"{base_url}{WEBHOOK_PATH}" if mode == "webhook" else None,
+        **overrides,
     )
     async with running_engine(settings) as engine:
         app = build_app(settings, engine, [telegram.install])
