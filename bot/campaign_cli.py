@@ -23,7 +23,7 @@ from bot.app import running_engine
 from bot.links import resolved
 from bot.settings import Settings
 from dialogs import codes
-from dialogs.campaign_dialogue import MIN_GROUP_FLOOR, new_campaign
+from dialogs.campaign_dialogue import MIN_GROUP_FLOOR, SCHEDULE_LIMITS, new_campaign
 from dialogs.campaign_queries import group_report
 from dialogs.campaign_view import dashboard_path, join_links
 from dialogs.engine import Engine
@@ -33,7 +33,7 @@ from dialogs.report_view import report_replies, status_reply
 from dialogs.types import Reply
 from storage import campaign_admin as admin
 from storage import campaign_reads as reads
-from storage.campaign_records import CampaignRecord
+from storage.campaign_records import REMIND_JOB, ROUND_JOB, CampaignRecord
 from storage.campaign_repository import campaign_by_code, facts
 from storage.response_rows import answer_sets
 
@@ -78,6 +78,11 @@ def add_commands(commands: Any) -> None:
         action = actions.add_parser(name, help=text)
         action.add_argument("code", help="the campaign's join code")
         action.set_defaults(func=func)
+    timing = actions.add_parser("schedule", help="remind, or open rounds, every few days by themselves")
+    timing.add_argument("code", help="the campaign's join code")
+    timing.add_argument("--remind-every", type=int, metavar="DAYS", help="remind the unfinished (0: stop)")
+    timing.add_argument("--round-every", type=int, metavar="DAYS", help="open a new round (0: stop)")
+    timing.set_defaults(func=_schedule)
     report = actions.add_parser("report", help="the group report")
     report.add_argument("code", help="the campaign's join code")
     report.add_argument("--format", choices=FORMATS, default="text")
@@ -273,6 +278,30 @@ async def _open_campaign(engine: Engine, typed: str) -> CampaignRecord:
     if not campaign.is_open(datetime.now(UTC)):
         raise CampaignError(f"{campaign.title} is closed")
     return campaign
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    return run(_schedule_campaign, args)
+
+
+async def _schedule_campaign(engine: Engine, args: argparse.Namespace) -> int:
+    campaign = await _open_campaign(engine, args.code)
+    wanted = {REMIND_JOB: args.remind_every, ROUND_JOB: args.round_every}
+    if all(days is None for days in wanted.values()):
+        raise CampaignError("say what to schedule: --remind-every DAYS and/or --round-every DAYS")
+    for kind, days in wanted.items():
+        if days is None:
+            continue
+        if not 0 <= days <= SCHEDULE_LIMITS[kind]:
+            raise CampaignError(f"--{kind}-every must be 0 (stop) to {SCHEDULE_LIMITS[kind]} days")
+        await engine.store.run(partial(admin.schedule_every, campaign=campaign, kind=kind, days=days))
+        what = "reminders" if kind == REMIND_JOB else "new rounds"
+        print(
+            f"{campaign.title}: {what} every {days} day(s)"
+            if days
+            else f"{campaign.title}: no scheduled {what}"
+        )
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:

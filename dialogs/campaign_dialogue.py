@@ -18,6 +18,8 @@ from dialogs.commands import Command, whole_number
 from dialogs.conversation import Conversation
 from dialogs.types import Reply, ReplyKind
 from storage.campaign_records import (
+    REMIND_JOB,
+    ROUND_JOB,
     AcceptInvitation,
     CampaignRecord,
     CloseCampaign,
@@ -26,6 +28,7 @@ from storage.campaign_records import (
     JoinCampaign,
     MemberRecord,
     QueueNudges,
+    ScheduleJob,
     SetProgress,
     StartRound,
 )
@@ -39,6 +42,8 @@ DEFAULT_MIN_GROUP = 5
 MIN_GROUP_FLOOR = 3
 """Below three, a group result says too much about each person in it."""
 INVITATION_DAYS = 7
+SCHEDULE_LIMITS = {REMIND_JOB: 30, ROUND_JOB: 365}
+"""The longest gap, in days, between scheduled reminders and between rounds."""
 QUERIES = frozenset({"status", "report"})
 """Subcommands answered by `dialogs.campaign_queries` (they read, and change nothing)."""
 
@@ -54,6 +59,7 @@ class CampaignCommands:
             "close": self._close,
             "round": self._round,
             "add-facilitator": self._invite,
+            "schedule": self._schedule,
             "accept": self._accept,
         }
 
@@ -198,6 +204,24 @@ class CampaignCommands:
         conv.changes.append(QueueNudges(campaign.id, number, ROUND))
         conv.say("campaign_round_opened", ReplyKind.INFO, round=number, title=campaign.title, reached="All")
 
+    def _schedule(self, conv: Conversation, command: Command) -> None:
+        """`/campaign schedule CODE remind|round DAYS` (or `off`): reminders or rounds by themselves."""
+        campaign = self._run_by_me(conv, command)
+        if campaign is None or not self._still_open(conv, campaign):
+            return
+        kind = command.args[2].lower() if len(command.args) > 2 else ""
+        days = _days(command.args[3] if len(command.args) > 3 else "", SCHEDULE_LIMITS.get(kind, 0))
+        if kind not in SCHEDULE_LIMITS or days is None:
+            conv.say("campaign_schedule_usage", code=codes.shown(campaign.code))
+            return
+        first = conv.now + timedelta(days=days)
+        conv.changes.append(ScheduleJob(campaign.id, kind, first, days * 24))
+        if days == 0:
+            conv.say(f"campaign_schedule_off_{kind}", ReplyKind.INFO, title=campaign.title)
+        else:
+            most = campaign.max_reminders
+            conv.say(f"campaign_schedule_{kind}", ReplyKind.INFO, title=campaign.title, days=days, max=most)
+
     def _invite(self, conv: Conversation, command: Command) -> None:
         campaign = self._run_by_me(conv, command)
         if campaign is None:
@@ -266,6 +290,14 @@ def new_campaign(
         groups=groups,
         closes_at=closes_at,
     )
+
+
+def _days(text: str, most: int) -> int | None:
+    """Whole days from 1 to `most`, or 0 for "off"; None for anything else."""
+    if text.lower() in ("off", "stop", "0"):
+        return 0
+    number = whole_number(text)
+    return number if number is not None and 1 <= number <= most else None
 
 
 def _group(campaign: CampaignRecord, typed: str) -> int | None:

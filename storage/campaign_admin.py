@@ -6,13 +6,20 @@ uses the same writes as the chat commands (`CampaignWriter`), each call one tran
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select
 
 from storage import statements as sql
 from storage.campaign_reads import PARTICIPANT_ID
-from storage.campaign_records import CampaignRecord, CloseCampaign, CreateCampaign, QueueNudges, StartRound
+from storage.campaign_records import (
+    CampaignRecord,
+    CloseCampaign,
+    CreateCampaign,
+    QueueNudges,
+    ScheduleJob,
+    StartRound,
+)
 from storage.campaign_repository import CampaignWriter, campaign_by_code, campaigns_by_id, remindable
 from storage.campaign_statements import REMINDER, ROUND
 from storage.tables import campaigns
@@ -57,3 +64,10 @@ def next_round(conn: Connection, campaign: CampaignRecord, framework_version: st
     writer.apply(0, StartRound(campaign.id, number, framework_version))
     writer.apply(0, QueueNudges(campaign.id, number, ROUND))
     return number
+
+
+def schedule_every(conn: Connection, campaign: CampaignRecord, kind: str, days: int) -> None:
+    """Remind (or open a round) every `days` from `days` from now on; 0 stops it."""
+    now = datetime.now(UTC)
+    job = ScheduleJob(campaign.id, kind, now + timedelta(days=days), days * 24)
+    CampaignWriter(conn, now).apply(0, job)

@@ -15,13 +15,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, or_, select, update
 
-from storage.campaign_records import CampaignRecord, CloseCampaign, NudgeRecord, QueueNudges, StartRound
-from storage.campaign_repository import CLOSE, CampaignWriter, campaigns_by_id
+from storage.campaign_records import (
+    CLOSE_JOB,
+    REMIND_JOB,
+    ROUND_JOB,
+    CampaignRecord,
+    CloseCampaign,
+    NudgeRecord,
+    QueueNudges,
+    StartRound,
+)
+from storage.campaign_repository import CampaignWriter, campaigns_by_id
 from storage.campaign_statements import PENDING, REMINDER, ROUND, SENDING
 from storage.tables import campaign_nudges, campaign_schedule, participants
+from storage.time import utc
 
-REMIND = "remind"
-NEXT_ROUND = "round"
 CLAIM_LIMIT = 100
 
 DUE = (
@@ -86,14 +94,16 @@ class Push:
     callback_url: str | None
 
 
-def run_due_jobs(conn: Connection, now: datetime, versions: Callable[[str], str | None]) -> int:
-    """Do every job that is due (close, remind, round) and mark it done; how many were done.
+def run_due_jobs(
+    conn: Connection, now: datetime, versions: Callable[[str], str | None]
+) -> list[tuple[int, str]]:
+    """Do every job that is due (close, remind, round) and mark it done; (campaign id, kind) of each.
 
     `versions` gives the version of a framework id as this process loaded it (for a new round).
     """
     jobs = conn.execute(DUE, {"now": now}).all()
     if not jobs:
-        return 0
+        return []
     found = campaigns_by_id(conn, {job.campaign_id for job in jobs})
     writer = CampaignWriter(conn, now)
     for job in jobs:
@@ -101,8 +111,8 @@ def run_due_jobs(conn: Connection, now: datetime, versions: Callable[[str], str 
         if campaign is not None and (campaign.closed_at is None):
             _do(writer, job.kind, campaign, versions(campaign.framework_id))
         conn.execute(MARK_DONE, {"job": job.id, "now": now})
-        if job.every_hours and campaign is not None and campaign.closed_at is None and job.kind != CLOSE:
-            following = job.due_at + timedelta(hours=job.every_hours)
+        if job.every_hours and campaign is not None and campaign.closed_at is None and job.kind != CLOSE_JOB:
+            following = utc(job.due_at) + timedelta(hours=job.every_hours)
             params = {
                 "campaign": job.campaign_id,
                 "kind": job.kind,
@@ -110,15 +120,15 @@ def run_due_jobs(conn: Connection, now: datetime, versions: Callable[[str], str 
                 "every_hours": job.every_hours,
             }
             conn.execute(ADD_JOB, params)
-    return len(jobs)
+    return [(job.campaign_id, job.kind) for job in jobs]
 
 
 def _do(writer: CampaignWriter, kind: str, campaign: CampaignRecord, version: str | None) -> None:
-    if kind == CLOSE:
+    if kind == CLOSE_JOB:
         writer.apply(0, CloseCampaign(campaign.id))
-    elif kind == REMIND:
+    elif kind == REMIND_JOB:
         writer.apply(0, QueueNudges(campaign.id, campaign.round, REMINDER))
-    elif kind == NEXT_ROUND and version is not None:
+    elif kind == ROUND_JOB and version is not None:
         writer.apply(0, StartRound(campaign.id, campaign.round + 1, version))
         writer.apply(0, QueueNudges(campaign.id, campaign.round + 1, ROUND))
 

@@ -12,6 +12,11 @@ STAGE = "stage"
 SKIPPED_LEVEL = -1
 """The kinds of campaign tally (see `storage.tables.campaign_tallies`) and the level of a skip."""
 
+CLOSE_JOB = "close"
+REMIND_JOB = "remind"
+ROUND_JOB = "round"
+"""The kinds of scheduled campaign work."""
+
 
 @dataclass(frozen=True, slots=True)
 class CampaignRecord:
@@ -132,6 +137,16 @@ class SettleNudges:
     """The person saw these reminders (they wrote to the bot)."""
 
     ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleJob:
+    """Run `kind` (remind or round) every `every_hours`, first at `first_at`; 0 hours: stop it."""
+
+    campaign_id: int
+    kind: str
+    first_at: datetime
+    every_hours: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from storage import campaign_statements as sql
 from storage.campaign_records import (
+    CLOSE_JOB,
     AcceptInvitation,
     CampaignRecord,
     ChooseGroup,
@@ -21,6 +22,7 @@ from storage.campaign_records import (
     MemberRecord,
     NudgeRecord,
     QueueNudges,
+    ScheduleJob,
     SetProgress,
     SettleNudges,
     StartRound,
@@ -30,7 +32,6 @@ from storage.time import utc
 
 OWNER = "owner"
 FACILITATOR = "facilitator"
-CLOSE = "close"
 
 
 def campaigns_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, CampaignRecord]:
@@ -171,7 +172,12 @@ class CampaignWriter:
         self.conn.execute(sql.INSERT_ROUND, {**version, "now": self.now})
         self._add_staff(campaign, participant_id, OWNER)
         if change.closes_at is not None:
-            schedule = {"campaign": campaign, "kind": CLOSE, "due_at": change.closes_at, "every_hours": None}
+            schedule = {
+                "campaign": campaign,
+                "kind": CLOSE_JOB,
+                "due_at": change.closes_at,
+                "every_hours": None,
+            }
             self.conn.execute(sql.INSERT_SCHEDULE, schedule)
 
     def _add_staff(self, campaign: int, participant_id: int, role: str) -> None:
@@ -255,6 +261,20 @@ class CampaignWriter:
         }
         self.conn.execute(sql.INSERT_TALLIED, params)
 
+    def _schedule(self, _: int, change: ScheduleJob) -> None:
+        """A repeating job; it replaces any earlier schedule of the same kind for the campaign."""
+        cancel = {"campaign": change.campaign_id, "of_kind": change.kind, "now": self.now}
+        self.conn.execute(sql.CANCEL_SCHEDULE, cancel)
+        if not change.every_hours:
+            return
+        params = {
+            "campaign": change.campaign_id,
+            "kind": change.kind,
+            "due_at": change.first_at,
+            "every_hours": change.every_hours,
+        }
+        self.conn.execute(sql.INSERT_SCHEDULE, params)
+
     def _settle(self, _: int, change: SettleNudges) -> None:
         self.conn.execute(sql.SETTLE_NUDGES, {"ids": list(change.ids), "now": self.now})
 
@@ -269,4 +289,5 @@ class CampaignWriter:
         InviteFacilitator: _invite,
         AcceptInvitation: _accept,
         SettleNudges: _settle,
+        ScheduleJob: _schedule,
     }

@@ -187,6 +187,16 @@ INSERT_ROUND = campaign_rounds.insert().values(
     framework_version=bindparam("framework_version"),
     opened_at=bindparam("now"),
 )
+CANCEL_SCHEDULE = (
+    update(campaign_schedule)
+    .where(
+        campaign_schedule.c.campaign_id == bindparam("campaign"),
+        campaign_schedule.c.kind == bindparam("of_kind"),
+        campaign_schedule.c.done_at.is_(None),
+    )
+    .values(done_at=bindparam("now"))
+)
+"""Marks a kind's pending jobs done without doing them (a new schedule replaces the old)."""
 INSERT_SCHEDULE = campaign_schedule.insert().values(
     campaign_id=bindparam("campaign"),
     kind=bindparam("kind"),

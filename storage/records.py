@@ -22,6 +22,7 @@ from storage.campaign_records import (
     MemberRecord,
     NudgeRecord,
     QueueNudges,
+    ScheduleJob,
     SetProgress,
     SettleNudges,
     StartRound,
@@ -175,6 +176,7 @@ Change = (
     | InviteFacilitator
     | AcceptInvitation
     | SettleNudges
+    | ScheduleJob
     | TallyRun
 )
 
