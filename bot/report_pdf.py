@@ -35,10 +35,10 @@ from dialogs.codes import shown
 from dialogs.group_report import GroupReport
 from dialogs.report_view import (
     group_lines,
-    summary_lines,
     level_chart,
     profile_chart,
     roadmap_lines,
+    summary_lines,
     trend_chart,
     trend_lines,
 )
