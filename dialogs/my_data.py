@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dialogs import codes
 from dialogs.catalogue import Catalogue
 from dialogs.render import answer_text, split_lines
 from dialogs.types import Reply, ReplyKind
@@ -21,6 +22,7 @@ def my_data_replies(
     results = {r.run_number: r for r in snapshot.results}
     for run in sorted(snapshot.runs.values(), key=lambda r: r.number):
         lines += _run_lines(cat, frameworks, run, results.get(run.number))
+    lines += _campaign_lines(cat, snapshot)
     lines += ["", cat.text("mydata_footer")]
     title = cat.text("mydata_title")
     return [Reply(text=part, title=title, kind=ReplyKind.INFO) for part in split_lines("\n".join(lines))]
@@ -54,6 +56,32 @@ def _run_lines(
         stages = {stage.id: stage.name for stage in framework.stages} if framework else {}
         stage = stages.get(result.stage_id or "", result.stage_id or "")
         lines.append(cat.text("mydata_result", stage=stage, score=f"{result.score_tenths / 10:.1f}"))
+    return lines
+
+
+def _campaign_lines(cat: Catalogue, snapshot: Snapshot) -> list[str]:
+    """Campaigns joined (group, progress) and run (role), and where reminders are pushed."""
+    lines = []
+    for campaign, member in snapshot.memberships:
+        group = campaign.groups[member.group - 1] if member.group else cat.text("mydata_no_group")
+        progress = cat.text(f"progress_{member.progress}")
+        lines += [
+            "",
+            cat.text(
+                "mydata_member",
+                title=campaign.title,
+                group=group,
+                progress=progress,
+                round=member.progress_round,
+            ),
+        ]
+    for campaign, role in snapshot.running:
+        lines += [
+            "",
+            cat.text("mydata_running", title=campaign.title, code=codes.shown(campaign.code), role=role),
+        ]
+    if snapshot.callback_url:
+        lines += ["", cat.text("mydata_callback", url=snapshot.callback_url)]
     return lines
 
 

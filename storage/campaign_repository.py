@@ -79,6 +79,15 @@ def membership(conn: Connection, campaign_id: int, participant_id: int) -> Membe
     return None if row is None else MemberRecord(row.position, row.progress, row.progress_round)
 
 
+def memberships_of(conn: Connection, participant_id: int) -> list[tuple[CampaignRecord, MemberRecord]]:
+    """Every campaign the person joined, with their group and progress."""
+    rows = conn.execute(sql.MEMBERSHIPS, {"participant": participant_id}).all()
+    found = campaigns_by_id(conn, (row.campaign_id for row in rows))
+    return [
+        (found[row.campaign_id], MemberRecord(row.position, row.progress, row.progress_round)) for row in rows
+    ]
+
+
 def role(conn: Connection, campaign_id: int, participant_id: int) -> str | None:
     """The person's role in the campaign (owner or facilitator), or None."""
     params = {"campaign": campaign_id, "participant": participant_id}

@@ -60,6 +60,17 @@ MEMBERSHIP = (
         campaign_members.c.participant_id == bindparam("participant"),
     )
 )
+MEMBERSHIPS = (
+    select(
+        campaign_members.c.campaign_id,
+        campaign_members.c.progress,
+        campaign_members.c.progress_round,
+        campaign_groups.c.position,
+    )
+    .outerjoin(campaign_groups, campaign_groups.c.id == campaign_members.c.group_id)
+    .where(campaign_members.c.participant_id == bindparam("participant"))
+    .order_by(campaign_members.c.joined_at)
+)
 ROLE = select(campaign_staff.c.role).where(
     campaign_staff.c.campaign_id == bindparam("campaign"),
     campaign_staff.c.participant_id == bindparam("participant"),

@@ -91,6 +91,10 @@ class Snapshot:
     """The latest result per framework id (`Needs.previous_results`; None until loaded)."""
     remind_eligible: int = 0
     nudges: list[NudgeRecord] = field(default_factory=list)
+    memberships: list[tuple[CampaignRecord, MemberRecord]] = field(default_factory=list)
+    """Every campaign the person joined (with `Needs.history`)."""
+    running: list[tuple[CampaignRecord, str]] = field(default_factory=list)
+    """Every campaign the person owns or co-facilitates, with the role (with `Needs.history`)."""
     """Reminders and notices waiting to be shown to the person when they next write."""
     facts: dict[str, str] = field(default_factory=dict)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from storage import campaign_reads
 from storage import campaign_repository as campaigns
 from storage import campaign_statements as campaign_sql
 from storage import statements as sql
@@ -99,6 +100,8 @@ class Repository:
         """Add what a command needs beyond the open runs (see `Needs`)."""
         if needs.history:
             self._add_runs(snapshot, self.conn.execute(sql.ALL_RUNS, {"participant": participant_id}))
+            snapshot.memberships = campaigns.memberships_of(self.conn, participant_id)
+            snapshot.running = campaign_reads.campaigns_run_by(self.conn, participant_id)
         if needs.history or needs.latest_result:
             self._load_results(participant_id, snapshot, needs.history)
         if needs.previous_results:

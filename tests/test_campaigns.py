@@ -287,3 +287,16 @@ async def test_the_csv_holds_answers_but_no_identity(store: Store, frameworks: F
     assert all(line.split(",")[4:] == ["1", "2", "3"] for line in lines[1:])
     assert not any(name in text for name in names)
     assert [line.split(",")[0] for line in lines[1:]] == sorted(line.split(",")[0] for line in lines[1:])
+
+
+async def test_my_data_shows_campaigns_joined_and_run(store: Store, frameworks: FrameworkRegistry) -> None:
+    engine = Engine(frameworks, store)
+    code = await admin_campaign(store, frameworks, groups=("North", "South"))
+    person = Chat(engine, "member")
+    await person.say(f"/join {code}")
+    await person.say("South")
+    await person.say("3")
+    shown = await person.text("/mydata")
+    assert "Campaign Team check: group South; started (round 1)." in shown
+    owner = await Chat(engine, "owner").text("/mydata")
+    assert f"You run the campaign Team check ({code}) as owner." in owner
