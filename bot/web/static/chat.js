@@ -13,6 +13,7 @@
  *   server     data-server on the script tag, else the page's own server
  *   framework  data-framework on the script tag, or ?framework=; the first message is then
  *              "/start <framework>" instead of "/start" (which resumes an open run or offers the menu)
+ *   join       data-join, or ?join= (a campaign's join link): the first message is "/join <code>"
  * The chat is built inside the first element with a data-cxbot-chat attribute, or right after the
  * script tag when there is none; chat.css next to chat.js is loaded when the page has not linked it.
  *
@@ -32,6 +33,7 @@
   var REQUEST_TIMEOUT_MS = 20000;
   var TYPING_DELAY_MS = 300;
   var FRAMEWORK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+  var JOIN_CODE = /^[A-Za-z2-9]{4}-?[A-Za-z2-9]{4}$/;
 
   /* ---------- settings ---------- */
 
@@ -55,10 +57,12 @@
     if (!server) server = new URL('./', window.location.href);
     if (!/\/$/.test(server.pathname)) server.pathname += '/';
     var framework = data.framework || params.get('framework') || '';
+    var join = data.join || params.get('join') || '';
     return {
       webhook: new URL(WEBHOOK_PATH, server).href,
-      // Only a plain id: anything else would let a crafted link send an arbitrary command.
+      // Only a plain id or code: anything else would let a crafted link send an arbitrary command.
       framework: FRAMEWORK_ID.test(framework) ? framework : '',
+      join: JOIN_CODE.test(join) ? join : '',
       storageKey: 'cxbot.sender:' + server.href,
     };
   }
@@ -530,8 +534,12 @@
     var config = readConfig();
     ensureStylesheet();
     var chat = new Chat(mountPoint(), config);
-    // "/start" resumes an open run, or offers the assessments; a framework picks one straight away.
-    chat.send(config.framework ? '/start ' + config.framework : '/start', null);
+    // "/start" resumes an open run, or offers the assessments; a framework picks one straight away,
+    // and a join link joins its campaign (or carries on in it).
+    var first = '/start';
+    if (config.join) first = '/join ' + config.join;
+    else if (config.framework) first = '/start ' + config.framework;
+    chat.send(first, null);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
