@@ -11,7 +11,10 @@ from pathlib import Path
 
 from dialogs import codes
 from dialogs.campaign_dialogue import new_campaign
+from dialogs.report_csv import answer_sets_csv
 from storage import campaign_admin as admin
+from storage.campaign_repository import campaign_by_code
+from storage.response_rows import answer_sets
 from tests.telegram_fake.models import StoredMessage
 from tests.telegram_fake.user import FakeUser
 from tests.test_telegram_harness import BotUnderTest, button_rows, running_bot
@@ -57,6 +60,10 @@ async def test_a_campaign_in_telegram(tmp_path: Path) -> None:
     async with running_bot(tmp_path, scheduler_seconds=0.1) as bot:
         owner = FakeUser(bot.server, 500, "Fatima")
         code = await create(bot, owner)
+        created = await bot.wait_for(owner, "Campaign created")
+        links = [entity.get("url") for entity in created.entities if entity["type"] == "text_link"]
+        assert f"https://t.me/{bot.server.state.bot_username}?start={code}" in links
+        assert "Your dashboard (private): /dashboard/" in (created.text or "")  # no public URL set
         people = [FakeUser(bot.server, 601 + n, f"P{n}") for n in range(6)]
         for person in people[:4]:
             await join(bot, person, code)
@@ -69,16 +76,21 @@ async def test_a_campaign_in_telegram(tmp_path: Path) -> None:
         assert "4 have so far, so 1 more needed" in (withheld.text or "")
         photos_before = len(owner.photos())
 
-        for person in people[4:]:
-            await join(bot, person, code)
-            await answer_with_buttons(bot, person, [2, 3, 4, 3, 3])
-            await said_after(bot, person, "Your answers now count towards Service desk")
+        await join(bot, people[4], code)
+        await answer_with_buttons(bot, people[4], [2, 3, 4, 3, 3])
+        await said_after(bot, people[4], "Your answers now count towards Service desk")
         mark = last_id(owner)
         await owner.send_text(f"/campaign report {code}")
         shown = await said_after(bot, owner, "Service desk: group report", after=mark)
-        assert "Group stage: Targeted (3.0 of 5), from 6 people who finished." in (shown.text or "")
+        assert "Group stage: Targeted (3.0 of 5), from 5 people who finished." in (shown.text or "")
         await said_after(bot, owner, "Road map: quick wins first", after=mark)
         assert len(owner.photos()) >= photos_before + 2  # the profile and the answers per level
+        await join(bot, people[5], code)
+        await answer_with_buttons(bot, people[5], [2, 3, 4, 3, 3])
+        await said_after(bot, people[5], "Your answers now count towards Service desk")
+        exported = await csv_of(bot, code)
+        assert len(exported.strip().split("\n")) == 7
+        assert not any(str(person.id) in exported or person.first_name in exported for person in people)
 
         halfway = FakeUser(bot.server, 700, "Halfway")
         await join(bot, halfway, code)
@@ -105,6 +117,17 @@ async def test_a_campaign_in_telegram(tmp_path: Path) -> None:
                 for m in person.bot_messages()
                 if m.message_id > marks[person.id]
             )
+
+
+async def csv_of(bot: BotUnderTest, code: str) -> str:
+    """The campaign's CSV export, as the dashboard and the CLI make it."""
+    campaign = await bot.engine.store.read(partial(campaign_by_code, code=codes.canonical(code) or ""))
+    assert campaign is not None
+    sets = await bot.engine.store.read(partial(answer_sets, campaign_id=campaign.id, round_=1, min_group=5))
+    framework = bot.engine.context.frameworks.get(PULSE)
+    assert sets is not None
+    assert framework is not None
+    return answer_sets_csv(framework, sets)
 
 
 async def test_groups_are_chosen_with_buttons(tmp_path: Path) -> None:
