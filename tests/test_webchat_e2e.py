@@ -436,3 +436,33 @@ async def test_embedded_by_a_script_tag(browser: Browser, embedder: str, bot: st
         assert console.errors == []
     finally:
         await context.close()
+
+
+async def test_a_join_link_joins_the_campaign(browser: Browser, embedder: str, bot: str) -> None:
+    """A campaign's join link (`/?join=CODE`) joins it: the privacy notice, then question 1; a reload
+    carries on where the person stopped."""
+    from aiohttp import ClientSession
+
+    async with ClientSession() as session:
+        made = await session.post(
+            f"{bot}/webhooks/rest/webhook",
+            json={"sender": "facilitator", "message": "/campaign new cx-pulse Desk"},
+        )
+        created = " ".join(m.get("text", "") for m in await made.json())
+    code = re.search(r"Join code: ([A-Z2-9]{4}-[A-Z2-9]{4})", created)
+    assert code, created
+    context, page, console = await new_page(browser)
+    try:
+        await page.goto(f"{embedder}/?{urlencode({'bot': bot, 'join': code.group(1)})}")
+        await settled(page)
+        log = page.get_by_role("log")
+        await expect(log).to_contain_text("answers without names")
+        await expect(last_options(page)).to_have_attribute("aria-label", re.compile(r"Question 1 of 5\b"))
+        await option(await pinned_options(page), 4).click()
+        await settled(page)
+        await page.reload()
+        await settled(page)
+        await expect(last_options(page)).to_have_attribute("aria-label", re.compile(r"Question 2 of 5\b"))
+        assert console.errors == []
+    finally:
+        await context.close()
