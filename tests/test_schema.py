@@ -176,3 +176,15 @@ def test_duplicate_framework_ids_across_directories_are_refused(tmp_path: Path) 
     _write(tmp_path, _cx(), "copy.yaml")
     with pytest.raises(FrameworkError, match="already used"):
         load_frameworks([BUILT_IN_DIR, tmp_path])
+
+
+def test_the_pulse_check_asks_one_question_per_cx_dimension_and_one_metric() -> None:
+    pulse = load_framework(BUILT_IN_DIR / "cx-pulse.yaml")
+    cx = load_framework(CX)
+    assert pulse.review_before_submit is False
+    assert len(pulse.questions) == 5
+    assert [len(d.questions) for d in pulse.dimensions] == [1, 1, 1, 1, 1]
+    assert [d.id for d in pulse.dimensions][:4] == [d.id for d in cx.dimensions]
+    assert [(s.id, s.min_score, s.max_score) for s in pulse.stages] == [
+        (s.id, s.min_score, s.max_score) for s in cx.stages
+    ]

@@ -127,3 +127,15 @@ def test_bytes_that_are_not_utf8_are_answered_not_fatal(tmp_path: Path) -> None:
     assert "Sorry, I didn't catch that." in out
     assert "I don't know an assessment or campaign called" in out
     assert "Leadership and culture: 2 - Impersonal" in out
+
+
+def test_a_facilitator_runs_a_campaign_from_the_terminal(tmp_path: Path) -> None:
+    created = cxbot(tmp_path, ["/campaign new cx-pulse Desk"], CXBOT_PUBLIC_URL="https://bot.example.org")
+    assert created.returncode == 0, created.stderr
+    assert "== Campaign created: Desk ==" in created.stdout
+    code = created.stdout.split("Join code: ", 1)[1][:9]
+    assert "  Your dashboard (private): https://bot.example.org/dashboard/" in created.stdout
+    assert f"  Join in the web chat: https://bot.example.org/?join={code}" in created.stdout
+    listed = cxbot(tmp_path, ["/campaigns", f"/campaign report {code}"])
+    assert f"- Desk ({code}): 0 finished of 0 joined" in listed.stdout
+    assert "so 5 more needed" in listed.stdout
