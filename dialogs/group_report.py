@@ -6,7 +6,7 @@ a withheld report has no scores here either, so no renderer can show what the qu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from frameworks.group_scoring import (
     GroupScore,
@@ -76,18 +76,14 @@ def build_report(framework: Framework, title: str, code: str, numbers: ReportNum
         numbers.min_group,
         numbers.withheld,
         numbers.other_versions,
+        trend=_trend(framework, numbers),
     )
     if numbers.withheld:
         return head
     subs = sub_scores(framework, numbers.levels)
     stages = {stage.id: stage for stage in framework.stages}
-    return GroupReport(
-        **{
-            name: getattr(head, name)
-            for name in ("framework", "title", "code", "round", "completed", "min_group")
-        },
-        withheld=False,
-        other_versions=numbers.other_versions,
+    return replace(
+        head,
         overall=group_score(framework, numbers.scores.get(OVERALL, {})),
         stages=tuple((stage, numbers.stages.get(stage.id, 0)) for stage in stages.values()),
         dimensions=_dimensions(framework, numbers.scores),
@@ -104,16 +100,19 @@ def build_report(framework: Framework, title: str, code: str, numbers: ReportNum
             )
             for g in numbers.groups
         ),
-        trend=tuple(
-            TrendPoint(
-                r.round,
-                r.completed,
-                r.withheld,
-                group_score(framework, r.scores.get(OVERALL, {})),
-                _dimensions(framework, r.scores),
-            )
-            for r in numbers.trend
-        ),
+    )
+
+
+def _trend(framework: Framework, numbers: ReportNumbers) -> tuple[TrendPoint, ...]:
+    return tuple(
+        TrendPoint(
+            r.round,
+            r.completed,
+            r.withheld,
+            group_score(framework, r.scores.get(OVERALL, {})),
+            _dimensions(framework, r.scores),
+        )
+        for r in numbers.trend
     )
 
 

@@ -27,6 +27,7 @@ def report_json(cat: Catalogue, report: GroupReport) -> dict[str, Any]:
         "withheld": report.withheld,
         "needed": report.needed,
         "other_versions": report.other_versions,
+        "scale": {"min": framework.scale_values[0], "max": framework.scale_values[-1]},
         "overall": _score(report.overall),
         "dimensions": _dimensions(report.dimensions or tuple((d, None) for d in framework.dimensions)),
         "stages": [{"id": s.id, "name": s.name, "people": n} for s, n in report.stages],
@@ -61,12 +62,15 @@ def report_json(cat: Catalogue, report: GroupReport) -> dict[str, Any]:
             {
                 "id": item.id,
                 "priority": item.priority,
+                "label": cat.text(f"roadmap_priority_{item.priority}"),
                 "dimension": item.sub.dimension.id,
                 "sub_dimension": item.sub.sub_dimension.id,
                 "name": item.sub.sub_dimension.name,
                 "score": _number(item.sub.score),
                 "stage": item.sub.stage.id,
+                "stage_name": item.sub.stage.name,
                 "next_stage": item.next_stage.id if item.next_stage else None,
+                "next_stage_name": item.next_stage.name if item.next_stage else None,
                 "text": item.text,
             }
             for item in report.roadmap
@@ -74,7 +78,7 @@ def report_json(cat: Catalogue, report: GroupReport) -> dict[str, Any]:
         "groups": [
             {
                 "name": group.name,
-                "completed": group.completed,
+                "completed": None if group.withheld else group.completed,
                 "withheld": group.withheld,
                 "overall": _score(None if group.withheld else group.overall),
                 "dimensions": _dimensions(() if group.withheld else group.dimensions),

@@ -174,7 +174,7 @@ def roadmap_lines(cat: Catalogue, report: GroupReport) -> list[str]:
         lines.append(
             cat.text(
                 "report_roadmap_line",
-                label=cat.text(f"report_roadmap_{item.priority}"),
+                label=cat.text(f"roadmap_priority_{item.priority}"),
                 sub_dimension=sub.sub_dimension.name,
                 stage=sub.stage.name,
                 next_stage=item.next_stage.name,
@@ -248,7 +248,7 @@ def status_reply(
             "status_lines",
             round=campaign.round,
             members=progress.members,
-            joined=progress.joined,
+            not_started=progress.not_started,
             started=progress.started,
             completed=progress.completed,
             left=progress.left,

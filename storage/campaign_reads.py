@@ -49,7 +49,8 @@ class Progress:
     """A campaign's members in its current round (a member who finished only an earlier round has
     joined this one, not started it)."""
 
-    joined: int = 0
+    not_started: int = 0
+    """Joined, and not started this round yet."""
     started: int = 0
     completed: int = 0
     left: int = 0
@@ -60,7 +61,7 @@ class Progress:
     @property
     def members(self) -> int:
         """Everyone who joined and has not left."""
-        return self.joined + self.started + self.completed
+        return self.not_started + self.started + self.completed
 
 
 def participant_id(conn: Connection, channel: str, sender: str) -> int | None:
@@ -96,7 +97,7 @@ def progress(conn: Connection, campaigns: list[CampaignRecord]) -> dict[int, Pro
         _later(latest[campaign_id], "joined_at", utc(joined_at))
     return {
         campaign_id: Progress(
-            joined=counts[campaign_id].get(JOINED, 0),
+            not_started=counts[campaign_id].get(JOINED, 0),
             started=counts[campaign_id].get(STARTED, 0),
             completed=counts[campaign_id].get(COMPLETED, 0),
             left=counts[campaign_id].get(LEFT, 0),

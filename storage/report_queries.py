@@ -132,8 +132,9 @@ def report_numbers(conn: Connection, campaign_id: int, round_: int, min_group: i
     by_version = {str(row[0]): int(row[1]) for row in conn.execute(COMPLETED, params)}
     completed = by_version.pop(version, 0)
     others = sum(by_version.values())
-    if completed < min_group:
-        return ReportNumbers(round_, version, min_group, completed, others, withheld=True)
+    if completed < min_group:  # other rounds' trend still shows, each under the same rule
+        rounds = trend(conn, campaign_id, version, min_group)
+        return ReportNumbers(round_, version, min_group, completed, others, withheld=True, trend=rounds)
     return ReportNumbers(
         round=round_,
         framework_version=version,

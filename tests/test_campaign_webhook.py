@@ -141,8 +141,15 @@ async def report_round(client: Client, dashboard: str, number: int) -> dict[str,
 
 async def test_an_unknown_dashboard_says_nothing(tmp_path: Path) -> None:
     async with running_app(settings_for(tmp_path)) as (client, _):
-        for path in ("/dashboard/nope", "/dashboard/nope/report.json", "/dashboard/nope/responses.csv"):
+        for path in (
+            "/dashboard/nope/report.json",
+            "/dashboard/nope/responses.csv",
+            "/dashboard/nope/levels.png",
+        ):
             response = await client.get(path)
             assert response.status == 404
             assert response.headers["Cache-Control"] == "no-store"
             assert (await response.json()) == {"error": "there is no dashboard at this address"}
+        page = await client.get("/dashboard/nope")  # the page itself says the link does not work
+        assert (page.status, page.content_type) == (404, "text/html")
+        assert page.headers["Referrer-Policy"] == "no-referrer"

@@ -55,10 +55,11 @@ def install(app: web.Application, settings: Settings, engine: Engine) -> None:
 
 
 async def page(request: web.Request) -> web.StreamResponse:
-    """The dashboard page, for a token that names a campaign."""
-    if await _load(request) is None:
-        return _not_found()
-    return web.FileResponse(PAGE, headers={**PRIVATE, "Content-Security-Policy": _PAGE_POLICY})
+    """The dashboard page; for a token that names no campaign the same page with status 404 (it says
+    the link does not work, and reveals nothing)."""
+    status = 404 if await _load(request) is None else 200
+    headers = {**PRIVATE, "Content-Security-Policy": _PAGE_POLICY}
+    return web.FileResponse(PAGE, status=status, headers=headers)
 
 
 async def report(request: web.Request) -> web.Response:
