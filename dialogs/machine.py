@@ -36,29 +36,25 @@ TRANSITIONS: list[dict[str, Any]] = [
         "after": "show_review",
     },
     {"trigger": "begin", "source": "*", "dest": ASKING, "after": ["go_to_first_open", "show_question"]},
-    # answer (or skip, with value None) the question at the cursor
+    # answer (or skip, with value None) the question at the cursor; the common case first, and
+    # internal (dest None: no exit or enter of the state), since it is most messages
+    {
+        "trigger": "answer",
+        "source": ASKING,
+        "dest": None,
+        "unless": "on_last_question",
+        "before": "record",
+        "after": ["advance", "show_question"],
+    },
     {
         "trigger": "answer",
         "source": ASKING,
         "dest": REVIEWING,
-        "conditions": ["on_last_question", "review_enabled"],
+        "conditions": "review_enabled",
         "before": "record",
         "after": "show_review",
     },
-    {
-        "trigger": "answer",
-        "source": ASKING,
-        "dest": IDLE,
-        "conditions": "on_last_question",
-        "before": ["record", "finish_run"],
-    },
-    {
-        "trigger": "answer",
-        "source": ASKING,
-        "dest": ASKING,
-        "before": "record",
-        "after": ["advance", "show_question"],
-    },
+    {"trigger": "answer", "source": ASKING, "dest": IDLE, "before": ["record", "finish_run"]},
     {"trigger": "answer", "source": REVISING, "dest": REVIEWING, "before": "record", "after": "show_review"},
     {
         "trigger": "back",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from dialogs.catalogue import Catalogue
@@ -11,6 +11,8 @@ from dialogs.commands import answer_payload, position_payload
 from dialogs.types import Button, ButtonRole, QuestionRef, Reply, ReplyKind
 from frameworks.schema import Framework, Question
 
+RUNS_CACHED = 16
+"""Button sets kept per question page: run numbers are per person, so a few cover nearly everyone."""
 MESSAGE_LIMIT = 3500
 """Split longer texts: below every channel's limit (Telegram's is 4096) and quick to read."""
 
@@ -41,6 +43,24 @@ class _QuestionPage:
     choices: tuple[tuple[str, int], ...]
     navigation: tuple[tuple[str, str], ...]
     """(title, command) of Back and Skip."""
+    answers: dict[int | None, str]
+    """Each answer as shown ("3 - Targeted"; None: skipped)."""
+    acknowledgements: dict[int | None, str]
+    """The line that acknowledges each answer."""
+    buttons: dict[int, tuple[Button, ...]] = field(default_factory=dict)
+    """The buttons, by run number (the payloads name the run)."""
+
+    def buttons_of(self, run: int, index: int) -> tuple[Button, ...]:
+        found = self.buttons.get(run)
+        if found is None:
+            found = tuple(Button(title, answer_payload(run, index, value)) for title, value in self.choices)
+            found += tuple(
+                Button(title, position_payload(name, run, index), ButtonRole.NAVIGATION)
+                for title, name in self.navigation
+            )
+            if len(self.buttons) < RUNS_CACHED:
+                self.buttons[run] = found
+        return found
 
 
 _pages: dict[tuple[int, str, str, int], _QuestionPage] = {}
@@ -77,7 +97,15 @@ def _build_question_page(cat: Catalogue, framework: Framework, index: int) -> _Q
         (answer_text(cat, framework, question, level.value), level.value) for level in question.levels
     )
     navigation = ((cat.text("button_back"), "back"), (cat.text("button_skip"), "skip"))
-    return _QuestionPage(title, "\n".join(lines), choices, navigation)
+    values: list[int | None] = [*framework.scale_values, None]
+    answers = {value: answer_text(cat, framework, question, value) for value in values}
+    acknowledgements = {
+        value: cat.text(
+            "skipped" if value is None else "answered", short=question.short, answer=answers[value]
+        )
+        for value in values
+    }
+    return _QuestionPage(title, "\n".join(lines), choices, navigation, answers, acknowledgements)
 
 
 def question_reply(
@@ -92,18 +120,13 @@ def question_reply(
         current = (
             cat.text("current_skipped")
             if value is None
-            else cat.text("current_answer", answer=answer_text(cat, framework, question, value))
+            else cat.text("current_answer", answer=page.answers[value])
         )
         text = f"{text}\n{current}"
-    buttons = [Button(title, answer_payload(run, index, value)) for title, value in page.choices]
-    buttons += [
-        Button(title, position_payload(name, run, index), ButtonRole.NAVIGATION)
-        for title, name in page.navigation
-    ]
     return Reply(
         text=text,
         title=page.title,
-        buttons=tuple(buttons),
+        buttons=page.buttons_of(run, index),
         kind=ReplyKind.QUESTION,
         question=QuestionRef(run, index),
     )
@@ -111,28 +134,61 @@ def question_reply(
 
 def answered_reply(cat: Catalogue, framework: Framework, run: int, index: int, value: int | None) -> Reply:
     """Acknowledges an answer; channels that can edit the question message show it there."""
-    question = framework.questions[index]
-    chosen = answer_text(cat, framework, question, value)
-    key = "skipped" if value is None else "answered"
+    page = _question_page(cat, framework, index)
     return Reply(
-        text=cat.text(key, short=question.short, answer=chosen),
+        text=page.acknowledgements[value],
         kind=ReplyKind.ANSWERED,
-        question=QuestionRef(run, index, chosen),
+        question=QuestionRef(run, index, page.answers[value]),
     )
 
 
-def review_reply(cat: Catalogue, framework: Framework, run: int, answers: Mapping[str, int | None]) -> Reply:
-    """All answers so far, each with a button to change it."""
+_UNANSWERED = "unanswered"
+
+
+@dataclass(frozen=True, slots=True)
+class _ReviewPage:
+    """The parts of a review that are the same for everyone: each question's line for each answer."""
+
+    title: str
+    lines: tuple[dict[int | str | None, str], ...]
+    """Per question: its line for each level, None (skipped) and `_UNANSWERED`."""
+    buttons: dict[tuple[int, bool], tuple[Button, ...]] = field(default_factory=dict)
+    """By (run, whether questions are still unanswered)."""
+
+
+_reviews: dict[tuple[int, str, str], _ReviewPage] = {}
+
+
+def _review_page(cat: Catalogue, framework: Framework) -> _ReviewPage:
+    key = (id(cat), framework.id, framework.version)
+    page = _reviews.get(key)
+    if page is None:
+        page = _reviews[key] = _build_review_page(cat, framework)
+    return page
+
+
+def _build_review_page(cat: Catalogue, framework: Framework) -> _ReviewPage:
     lines = []
     for number, question in enumerate(framework.questions, start=1):
-        shown = (
-            answer_text(cat, framework, question, answers[question.id])
-            if question.id in answers
-            else cat.text("review_unanswered")
+        shown: dict[int | str | None, str] = {
+            value: answer_text(cat, framework, question, value) for value in [*framework.scale_values, None]
+        }
+        shown[_UNANSWERED] = cat.text("review_unanswered")
+        lines.append(
+            {
+                key: cat.text("review_line", number=number, short=question.short, answer=text)
+                for key, text in shown.items()
+            }
         )
-        lines.append(cat.text("review_line", number=number, short=question.short, answer=shown))
-    missing = sum(1 for q in framework.questions if q.id not in answers)
-    footer = cat.text("review_footer_incomplete", missing=missing) if missing else cat.text("review_footer")
+    return _ReviewPage(cat.text("review_title", title=framework.title), tuple(lines))
+
+
+def _review_buttons(
+    cat: Catalogue, framework: Framework, page: _ReviewPage, run: int, missing: bool
+) -> tuple[Button, ...]:
+    found = page.buttons.get((run, missing))
+    if found is not None:
+        return found
     buttons = [
         Button(
             cat.text("button_change", number=n), position_payload("change", run, n - 1), ButtonRole.NAVIGATION
@@ -142,10 +198,24 @@ def review_reply(cat: Catalogue, framework: Framework, run: int, answers: Mappin
     if missing:
         buttons.append(Button(cat.text("button_continue"), "/start", ButtonRole.CHOICE))
     buttons.append(Button(cat.text("button_submit"), "/submit", ButtonRole.CHOICE))
+    if len(page.buttons) < RUNS_CACHED:
+        page.buttons[(run, missing)] = tuple(buttons)
+    return tuple(buttons)
+
+
+def review_reply(cat: Catalogue, framework: Framework, run: int, answers: Mapping[str, int | None]) -> Reply:
+    """All answers so far, each with a button to change it."""
+    page = _review_page(cat, framework)
+    lines = [
+        line[answers[question.id]] if question.id in answers else line[_UNANSWERED]
+        for question, line in zip(framework.questions, page.lines, strict=True)
+    ]
+    missing = sum(1 for q in framework.questions if q.id not in answers)
+    footer = cat.text("review_footer_incomplete", missing=missing) if missing else cat.text("review_footer")
     return Reply(
         text="\n".join([*lines, "", footer]),
-        title=cat.text("review_title", title=framework.title),
-        buttons=tuple(buttons),
+        title=page.title,
+        buttons=_review_buttons(cat, framework, page, run, bool(missing)),
         kind=ReplyKind.REVIEW,
     )
 

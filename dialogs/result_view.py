@@ -221,8 +221,8 @@ def case_reply(cat: Catalogue, result: Result) -> Reply | None:
 
 def links_reply(cat: Catalogue, result: Result) -> Reply:
     """A few resources, those of the lowest-scoring dimensions first."""
-    links = tuple(Link(r.title, str(r.url)) for _, r in result.resources if r.url)[:LINKS_SHOWN]
-    unlinked = [r.title for _, r in result.resources if not r.url][:UNLINKED_SHOWN]
+    links = tuple(Link(r.title, r.address) for _, r in result.resources if r.address)[:LINKS_SHOWN]
+    unlinked = [r.title for _, r in result.resources if not r.address][:UNLINKED_SHOWN]
     lines = [cat.text("result_links_lead")]
     if unlinked:
         lines.append(cat.text("result_unlinked", titles="; ".join(unlinked)))

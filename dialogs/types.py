@@ -142,8 +142,20 @@ class Reply:
     question: QuestionRef | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, to remember replies of a processed message."""
-        return asdict(self)
+        """A JSON-ready form, to remember replies of a processed message (written out, not
+        `dataclasses.asdict`, which deep-copies every value: this runs for most messages)."""
+        question = self.question
+        return {
+            "text": self.text,
+            "title": self.title,
+            "buttons": [{"title": b.title, "payload": b.payload, "role": b.role.value} for b in self.buttons],
+            "links": [{"title": link.title, "url": link.url} for link in self.links],
+            "chart": None if self.chart is None else asdict(self.chart),
+            "kind": self.kind.value,
+            "question": None
+            if question is None
+            else {"run": question.run, "index": question.index, "chosen": question.chosen},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reply:

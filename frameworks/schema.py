@@ -102,6 +102,11 @@ class Resource(Strict):
     url: HttpUrl | None = None
     """Only an address confirmed from a reliable source; a title alone is better than a guess."""
 
+    @cached_property
+    def address(self) -> str | None:
+        """The URL as text, or None (made once: results list resources on every finish)."""
+        return str(self.url) if self.url is not None else None
+
 
 class Dimension(Strict):
     id: Slug
@@ -165,6 +170,30 @@ class Framework(Strict):
     @cached_property
     def scale_values(self) -> tuple[int, ...]:
         return tuple(p.value for p in self.scale)
+
+    @cached_property
+    def questions_of(self) -> dict[str, tuple[Question, ...]]:
+        """The questions that assess each sub-dimension, by sub-dimension id."""
+        return {
+            sub.id: tuple(q for q in d.questions if q.sub_dimension == sub.id)
+            for d in self.dimensions
+            for sub in d.sub_dimensions
+        }
+
+    @cached_property
+    def stage_after(self) -> dict[str, Stage | None]:
+        """The next stage up from each stage id (None from the top one)."""
+        ordered = sorted(self.stages, key=lambda s: s.min_score)
+        return {stage.id: following for stage, following in zip(ordered, [*ordered[1:], None], strict=True)}
+
+    @cached_property
+    def stage_of_tenths(self) -> dict[int, Stage]:
+        """The stage of each rounded score, in tenths (the bands cover each exactly once)."""
+        return {
+            tenths: stage
+            for stage in self.stages
+            for tenths in range(int(stage.min_score * 10), int(stage.max_score * 10) + 1)
+        }
 
 
 def _check_unique(kind: str, ids: list[str] | list[int]) -> None:

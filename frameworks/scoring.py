@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from frameworks.schema import Dimension, Framework, Question, Resource, Stage, SubDimension
 
@@ -62,16 +62,26 @@ class Result:
 def mean_score(values: Iterable[int]) -> Decimal | None:
     """The mean rounded half up to one decimal, or None for no values."""
     items = list(values)
-    if not items:
-        return None
-    return (Decimal(sum(items)) / Decimal(len(items))).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+    return tenths_score(sum(items), len(items)) if items else None
+
+
+def tenths_score(total: int, count: int) -> Decimal:
+    """total / count rounded half up to one decimal, in integers (exact, and quicker than Decimal
+    division): round(10 * total / count) half up is floor((20 * total + count) / (2 * count)) for
+    the non-negative totals a scale gives."""
+    tenths = (20 * total + count) // (2 * count)
+    return _TENTHS[tenths] if 0 <= tenths < len(_TENTHS) else Decimal(tenths).scaleb(-1)
+
+
+_TENTHS = [Decimal(n).scaleb(-1) for n in range(1001)]
+"""0.0 to 100.0: every rounded score a scale up to 100 can give, made once."""
 
 
 def stage_for(framework: Framework, score: Decimal | None) -> Stage | None:
     """The stage whose band holds the (already rounded) score."""
     if score is None:
         return None
-    return next((s for s in framework.stages if s.min_score <= score <= s.max_score), None)
+    return framework.stage_of_tenths.get(int(score * 10))
 
 
 def answered_values(questions: Iterable[Question], answers: Answers) -> list[int]:
@@ -112,7 +122,7 @@ def recommendations(framework: Framework, answers: Answers) -> tuple[Recommendat
     out = []
     for dimension in framework.dimensions:
         for sub in dimension.sub_dimensions:
-            questions = tuple(q for q in dimension.questions if q.sub_dimension == sub.id)
+            questions = framework.questions_of[sub.id]
             stage = stage_for(framework, mean_score(answered_values(questions, answers)))
             if stage is None:
                 continue
@@ -122,9 +132,7 @@ def recommendations(framework: Framework, answers: Answers) -> tuple[Recommendat
 
 
 def next_stage(framework: Framework, stage: Stage) -> Stage | None:
-    stages = sorted(framework.stages, key=lambda s: s.min_score)
-    index = stages.index(stage)
-    return stages[index + 1] if index + 1 < len(stages) else None
+    return framework.stage_after[stage.id]
 
 
 def move_up(framework: Framework, answers: Answers, stage: Stage | None) -> MoveUp | None:
@@ -134,12 +142,13 @@ def move_up(framework: Framework, answers: Answers, stage: Stage | None) -> Move
     scale = framework.scale_values
     raisable = [q for q in framework.questions if (v := answers.get(q.id)) is not None and v != scale[-1]]
     raisable.sort(key=lambda q: answers[q.id] or 0)
-    raised = dict(answers)
-    for count, question in enumerate(raisable, start=1):
-        raised[question.id] = scale[scale.index(raised[question.id] or 0) + 1]
-        _, new_stage = overall(framework, raised)
-        if new_stage is not None and new_stage.min_score >= target.min_score:
-            return MoveUp(target, count, tuple(raisable[: min(count, MOVE_UP_SHOWN)]))
+    given = answered_values(framework.questions, answers)
+    total, count = sum(given), len(given)
+    for raised, question in enumerate(raisable, start=1):
+        value = answers[question.id] or 0
+        total += scale[scale.index(value) + 1] - value  # the sum alone changes: no mean recomputed
+        if tenths_score(total, count) >= target.min_score:
+            return MoveUp(target, raised, tuple(raisable[: min(raised, MOVE_UP_SHOWN)]))
     return None
 
 

@@ -88,10 +88,12 @@ HAS_NUDGES = (
     exists()
     .where(
         campaign_nudges.c.participant_id == participants.c.id,
-        campaign_nudges.c.status.in_(TO_SHOW),
+        campaign_nudges.c.status.in_([literal(status) for status in TO_SHOW]),
     )
     .correlate(participants)
 )
+"""On the per-message path: its IN list is literal values, not an expanding parameter, so the
+statement compiles once with all its parameters known (`storage.executor`)."""
 LATEST_RESULTS = (
     select(results.c.framework_id, results, runs.c.number)
     .join(runs, runs.c.id == results.c.run_id)

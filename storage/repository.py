@@ -17,6 +17,7 @@ from storage import campaign_reads
 from storage import campaign_repository as campaigns
 from storage import campaign_statements as campaign_sql
 from storage import statements as sql
+from storage.executor import executor_for
 from storage.records import (
     AbandonRun,
     Change,
@@ -43,6 +44,7 @@ class Repository:
 
     def __init__(self, conn: Connection, now: datetime | None = None) -> None:
         self.conn = conn
+        self.db = executor_for(conn)
         self.now = now or datetime.now(UTC)
         self.dialect = conn.dialect.name
         self._run_ids: dict[int, int] = {}
@@ -57,13 +59,13 @@ class Repository:
         SQLite needs no lock: its one writer thread runs messages one at a time.
         """
         key = {"channel": channel, "sender": external_id}
-        if self.dialect == "postgresql" and self.conn.execute(sql.LOCK_PARTICIPANT, key).first() is None:
+        if self.dialect == "postgresql" and self.db.first(sql.LOCK_PARTICIPANT, key) is None:
             self._insert_participant(key, display_name)
-            self.conn.execute(sql.LOCK_PARTICIPANT, key)
-        rows = self.conn.execute(sql.PARTICIPANT, key).all()
+            self.db.first(sql.LOCK_PARTICIPANT, key)
+        rows = self.db.rows(sql.PARTICIPANT, key)
         if not rows:
             self._insert_participant(key, display_name)
-            rows = self.conn.execute(sql.PARTICIPANT, key).all()
+            rows = self.db.rows(sql.PARTICIPANT, key)
         first = rows[0]
         snapshot = Snapshot(
             state=first.state,
@@ -78,8 +80,16 @@ class Repository:
         # an inactive person who writes again is reachable again: force the position write
         self._loaded = None if first.inactive else (first.state, first.active_run)
         self._add_runs(snapshot, (row for row in rows if row.run_id is not None))
+        if snapshot.runs:
+            self._add_answers(snapshot, self.db.rows(sql.OPEN_ANSWERS, {"participant": first.id}))
         self._add_campaigns(first, snapshot)
         return first.id, snapshot
+
+    def _add_answers(self, snapshot: Snapshot, rows: Iterable[Any]) -> None:
+        numbers = {run_id: number for number, run_id in self._run_ids.items()}
+        for run_id, question_id, value in rows:
+            record = snapshot.runs[numbers[run_id]]
+            record.answers.setdefault(question_id, value)
 
     def _add_campaigns(self, first: Any, snapshot: Snapshot) -> None:
         """The campaigns of open runs and of a group being chosen; reminders waiting to be shown."""
@@ -94,7 +104,7 @@ class Repository:
 
     def _insert_participant(self, key: dict[str, str], display_name: str | None) -> None:
         params = {**key, "display_name": display_name, "now": self.now}
-        self.conn.execute(sql.INSERT_PARTICIPANT[self.dialect], params)
+        self.db.run(sql.INSERT_PARTICIPANT[self.dialect], params)
 
     def load_more(self, participant_id: int, snapshot: Snapshot, needs: Needs) -> None:
         """Add what a command needs beyond the open runs (see `Needs`)."""
@@ -148,8 +158,9 @@ class Repository:
                 record = snapshot.runs[row.number] = _run_record(row)
                 self._run_ids[row.number] = row.run_id
                 self._cursors[row.number] = row.cursor
-            if row.question_id is not None and row.question_id not in record.answers:
-                record.answers[row.question_id] = row.value
+            question_id = getattr(row, "question_id", None)  # history rows carry their answers
+            if question_id is not None and question_id not in record.answers:
+                record.answers[question_id] = row.value
 
     def apply(self, participant_id: int, changes: Sequence[Change], position: Position) -> None:
         """Store what the step decided, then where the conversation now stands.
@@ -160,12 +171,12 @@ class Repository:
         for change in changes:
             if isinstance(change, EraseParticipant):
                 campaigns.untally_participant(self.conn, participant_id)
-                self.conn.execute(sql.DELETE_PARTICIPANT, {"participant": participant_id})
+                self.db.run(sql.DELETE_PARTICIPANT, {"participant": participant_id})
                 return
             self._apply_one(participant_id, change)
         active_id = self._run_ids.get(position.active_run) if position.active_run else None
         if active_id is not None and self._cursors.get(position.active_run or 0) != position.cursor:
-            self.conn.execute(sql.SET_CURSOR, {"run_id": active_id, "cursor": position.cursor})
+            self.db.run(sql.SET_CURSOR, {"run_id": active_id, "cursor": position.cursor})
         if self._loaded != (position.state, position.active_run):
             params = {
                 "participant": participant_id,
@@ -173,7 +184,7 @@ class Repository:
                 "active_run": position.active_run,
                 "now": self.now,
             }
-            self.conn.execute(sql.SET_POSITION, params)
+            self.db.run(sql.SET_POSITION, params)
 
     def _apply_one(self, participant_id: int, change: Change) -> None:
         if isinstance(change, SaveAnswer):
@@ -203,7 +214,7 @@ class Repository:
             "round": change.round,
             "now": self.now,
         }
-        self._run_ids[change.number] = self.conn.execute(sql.INSERT_RUN, params).scalar_one()
+        self._run_ids[change.number] = self.db.scalar(sql.INSERT_RUN, params)
         self._cursors[change.number] = 0
 
     def _save_answer(self, change: SaveAnswer) -> None:
@@ -214,7 +225,7 @@ class Repository:
             "value": change.value,
             "now": self.now,
         }
-        self.conn.execute(sql.UPSERT_ANSWER[self.dialect], params)
+        self.db.run(sql.UPSERT_ANSWER[self.dialect], params)
 
     def _finish_run(self, change: FinishRun) -> None:
         run_id = self._close_run(change.run, FINISHED)
@@ -226,16 +237,16 @@ class Repository:
             "chart_token": change.chart_token,
             "now": self.now,
         }
-        self.conn.execute(sql.INSERT_RESULT, params)
+        self.db.run(sql.INSERT_RESULT, params)
 
     def _close_run(self, number: int, status: str) -> int:
         run_id = self._run_ids[number]
-        self.conn.execute(sql.CLOSE_RUN, {"run_id": run_id, "status": status, "now": self.now})
+        self.db.run(sql.CLOSE_RUN, {"run_id": run_id, "status": status, "now": self.now})
         return run_id
 
     def remembered_replies(self, channel: str, message_id: str) -> list[dict[str, Any]] | None:
         """The replies already given to this delivery, if it was processed before."""
-        row = self.conn.execute(sql.REMEMBERED, {"channel": channel, "message_id": message_id}).first()
+        row = self.db.first(sql.REMEMBERED, {"channel": channel, "message_id": message_id})
         return None if row is None else list(row.replies)
 
     def remember_replies(
@@ -248,7 +259,7 @@ class Repository:
             "replies": replies,
             "now": self.now,
         }
-        self.conn.execute(sql.REMEMBER, params)
+        self.db.run(sql.REMEMBER, params)
 
 
 def _run_record(row: Any) -> RunRecord:

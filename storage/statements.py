@@ -45,17 +45,22 @@ _participant = (
         runs.c.finished_at,
         runs.c.campaign_id,
         runs.c.round,
-        answers.c.question_id,
-        answers.c.value,
     )
     .select_from(participants)
     .outerjoin(runs, (runs.c.participant_id == participants.c.id) & (runs.c.status == "open"))
-    .outerjoin(answers, answers.c.run_id == runs.c.id)
     .where(participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender"))
-    .order_by(runs.c.number, answers.c.id)
+    .order_by(runs.c.number)
 )
 PARTICIPANT = _participant
-"""The participant with their open runs and answers, in one round trip."""
+"""The participant with their open runs (a row each; one row with no run if there is none)."""
+OPEN_ANSWERS = (
+    select(answers.c.run_id, answers.c.question_id, answers.c.value)
+    .join(runs, runs.c.id == answers.c.run_id)
+    .where(runs.c.participant_id == bindparam("participant"), runs.c.status == "open")
+    .order_by(answers.c.id)
+)
+"""The answers of the participant's open runs: apart from PARTICIPANT, so its wide row is not
+repeated per answer (on SQLite two statements cost less than converting the repeated columns)."""
 LOCK_PARTICIPANT = (
     select(participants.c.id)
     .where(participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender"))

@@ -6,11 +6,13 @@ Every problem becomes a `BadRequest` with the HTTP status and a sentence saying 
 from __future__ import annotations
 
 import json
-import unicodedata
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from bot.json_codec import loads_fast
 
 MAX_SENDER = 128
 """Matches the stored participant id; Rasa clients send UUIDs or similar."""
@@ -19,6 +21,11 @@ MAX_MESSAGE = 4000
 MAX_MESSAGE_ID = 128
 MAX_URL = 2048
 JSON_TYPES = ("application/json",)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSAFE_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Category Cc (C0 and C1 controls, DEL) and Cs (surrogates)."""
+_UNSAFE_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+"""The same but tab, line feed and carriage return."""
 
 
 class BadRequest(Exception):
@@ -83,16 +90,23 @@ def parse_rest_request(body: bytes, idempotency_key: str | None) -> RestRequest:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        text = body.decode("utf-8")
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except UnicodeDecodeError:
-        raise BadRequest(400, "the request body is not valid UTF-8 text") from None
-    except (ValueError, RecursionError) as error:
-        raise BadRequest(400, f"the request body is not valid JSON ({_json_reason(error)})") from None
+        data = loads_fast(body)
+    except ValueError:  # or orjson is not installed: the standard library says precisely what is wrong
+        data = _json_slowly(body)
     if not isinstance(data, dict):
         example = '{"sender": "...", "message": "..."}'
         raise BadRequest(400, f"the request body must be a JSON object like {example}, not {_kind(data)}")
     return data
+
+
+def _json_slowly(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+        return json.loads(text, parse_constant=_refuse_constant)
+    except UnicodeDecodeError:
+        raise BadRequest(400, "the request body is not valid UTF-8 text") from None
+    except (ValueError, RecursionError) as error:
+        raise BadRequest(400, f"the request body is not valid JSON ({_json_reason(error)})") from None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -117,7 +131,7 @@ def _text_field(data: dict[str, Any], name: str, limit: int, allow_newlines: boo
         raise BadRequest(400, f'"{name}" is empty: send some text')
     if len(value) > limit:
         raise BadRequest(400, f'"{name}" is {len(value)} characters long; the limit is {limit}')
-    if any(unicodedata.category(char) == "Cs" for char in value):
+    if _SURROGATE.search(value):
         raise BadRequest(400, f'"{name}" is not valid Unicode text (it has a lone surrogate escape)')
     if not _clean(value, allow_newlines):
         allowed = " other than tabs and line breaks" if allow_newlines else ""
@@ -126,9 +140,9 @@ def _text_field(data: dict[str, Any], name: str, limit: int, allow_newlines: boo
 
 
 def _clean(value: str, allow_newlines: bool) -> bool:
-    """No control characters (a NUL cannot be stored in PostgreSQL) and no lone surrogates."""
-    allowed = "\t\n\r" if allow_newlines else ""
-    return not any(unicodedata.category(char) in ("Cc", "Cs") and char not in allowed for char in value)
+    """No control characters (a NUL cannot be stored in PostgreSQL) and no lone surrogates: the
+    characters of Unicode's categories Cc and Cs, found by a regular expression (in C)."""
+    return not (_UNSAFE_IN_TEXT if allow_newlines else _UNSAFE_IN_LINE).search(value)
 
 
 def _message_id(value: Any, where: str) -> str | None:

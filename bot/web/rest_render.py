@@ -23,12 +23,14 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any, NotRequired, TypedDict
 
 from bot.links import resolved
 from bot.web.public_url import chart_path
 from dialogs.types import Link, Reply, ReplyKind
 
+TEXTS_CACHED = 4096
 EMPTY_REPLY = "\u2026"
 """Widgets show an error for an empty list, so a silent turn still answers: an ellipsis, in no language."""
 
@@ -50,6 +52,7 @@ class RestMessage(TypedDict):
     image: NotRequired[str]
 
 
+@lru_cache(maxsize=TEXTS_CACHED)
 def escape_text(text: str) -> str:
     """One line of someone else's text as Markdown that shows it literally and is HTML-safe."""
     escaped = _INLINE_SPECIALS.sub(r"\\\1", text)
@@ -57,8 +60,10 @@ def escape_text(text: str) -> str:
     return html.escape(escaped, quote=True)
 
 
+@lru_cache(maxsize=TEXTS_CACHED)
 def markdown_lines(text: str) -> str:
-    """Escaped text with each line kept (hard breaks), blank lines as paragraph breaks."""
+    """Escaped text with each line kept (hard breaks), blank lines as paragraph breaks. Remembered:
+    most texts are a framework's questions, the same for everyone, and escaping them is slow."""
     # leading spaces are dropped: four of them would make a Markdown code block
     lines = [escape_text(line.strip()) for line in text.split("\n")]
     out = []
@@ -94,7 +99,9 @@ def reply_text(reply: Reply) -> str:
 def rest_messages(reply: Reply, recipient: str, base: str) -> list[RestMessage]:
     """The messages of one reply: its text (with buttons), then its chart image if it has one."""
     message: RestMessage = {"recipient_id": recipient}
-    if text := reply_text(replace(reply, links=resolved(reply.links, base))):
+    if reply.links:
+        reply = replace(reply, links=resolved(reply.links, base))
+    if text := reply_text(reply):
         message["text"] = text
     if reply.buttons:
         message["buttons"] = [

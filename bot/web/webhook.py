@@ -31,6 +31,7 @@ from aiohttp.resolver import ThreadedResolver
 
 from bot.app_keys import RESOLVER
 from bot.http_errors import json_error
+from bot.json_codec import json_response
 from bot.push import PUSHERS
 from bot.settings import Settings
 from bot.web.auth import signature_problem
@@ -135,9 +136,9 @@ class RestWebhook:
         base = base_url(request, self.settings)
         messages = render_replies(replies, parsed.sender, base)
         if url is None:
-            return web.json_response(as_json(messages))
+            return json_response(as_json(messages))
         self.callbacks.submit(Delivery(parsed.sender, url, as_json(messages)))
-        return web.json_response({"status": "accepted", "messages": len(messages)})
+        return json_response({"status": "accepted", "messages": len(messages)})
 
     async def _read(self, request: web.Request) -> RestRequest:
         check_content_type(request)
