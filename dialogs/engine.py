@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 from functools import partial
 
-from sqlalchemy import Connection
-
 from dialogs.campaign_queries import answer_query, is_query
 from dialogs.catalogue import Catalogue, catalogue
 from dialogs.commands import needs, parse
@@ -20,6 +18,7 @@ from dialogs.dialogue import Dialogue
 from dialogs.result_view import stored_chart
 from dialogs.types import Chart, Inbound, Reply
 from frameworks.registry import FrameworkRegistry
+from storage.executor import Executor
 from storage.records import EraseParticipant, MissingData
 from storage.repository import Repository, mark_inactive, result_by_token
 from storage.store import Store
@@ -73,11 +72,11 @@ class Engine:
             return await self.store.read(
                 partial(answer_query, context=self.context, inbound=inbound, command=command)
             )
-        return await self.store.run(partial(self.step, inbound))
+        return await self.store.step(partial(self.step, inbound))
 
-    def step(self, inbound: Inbound, conn: Connection) -> list[Reply]:
+    def step(self, inbound: Inbound, db: Executor) -> list[Reply]:
         """The synchronous step, run inside the store's transaction."""
-        repo = Repository(conn)
+        repo = Repository(db)
         key = delivery_key(inbound)
         # looked up before the participant, so a retried /deletemydata does not bring them back
         if (replayed := _replay(repo, inbound.channel, key)) is not None:
@@ -97,7 +96,7 @@ class Engine:
                 break
             except MissingData as missing:  # rare (a run finishing): load it and step again, from scratch
                 wanted = wanted.merged(missing.needs)
-                repo = Repository(conn, repo.now)
+                repo = Repository(db, repo.now)
                 participant_id, snapshot = repo.participant(inbound.channel, inbound.sender, name)
                 repo.load_more(participant_id, snapshot, wanted)
         repo.apply(participant_id, conv.changes, conv.position())

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 
 from storage.campaign_records import CampaignRecord
 from storage.campaign_repository import campaigns_by_id
 from storage.campaign_statements import COMPLETED, JOINED, LEFT, STARTED
+from storage.executor import Executor, on_executor
 from storage.tables import campaign_members, campaign_nudges, campaign_staff, participants
 from storage.time import utc
 
@@ -64,33 +65,37 @@ class Progress:
         return self.not_started + self.started + self.completed
 
 
-def participant_id(conn: Connection, channel: str, sender: str) -> int | None:
+@on_executor
+def participant_id(db: Executor, channel: str, sender: str) -> int | None:
     """The person's id, if they are known (reading never creates anyone)."""
-    return conn.execute(PARTICIPANT_ID, {"channel": channel, "sender": sender}).scalar_one_or_none()
+    return db.scalar_or_none(PARTICIPANT_ID, {"channel": channel, "sender": sender})
 
 
-def campaigns_run_by(conn: Connection, participant: int) -> list[tuple[CampaignRecord, str]]:
+@on_executor
+def campaigns_run_by(db: Executor, participant: int) -> list[tuple[CampaignRecord, str]]:
     """The campaigns the person owns or co-facilitates, with their role, newest first."""
-    roles = dict(conn.execute(RUN_BY, {"participant": participant}).all())
-    found = campaigns_by_id(conn, roles)
+    roles = {row.campaign_id: row.role for row in db.rows(RUN_BY, {"participant": participant})}
+    found = campaigns_by_id(db, roles)
     return [(found[i], str(roles[i])) for i in sorted(found, reverse=True)]
 
 
-def memberships(conn: Connection, participant: int) -> list[tuple[CampaignRecord, str, int]]:
+@on_executor
+def memberships(db: Executor, participant: int) -> list[tuple[CampaignRecord, str, int]]:
     """The campaigns the person takes part in: (campaign, progress, round of that progress)."""
-    rows = conn.execute(MEMBER_OF, {"participant": participant}).all()
-    found = campaigns_by_id(conn, (row.campaign_id for row in rows))
+    rows = db.rows(MEMBER_OF, {"participant": participant})
+    found = campaigns_by_id(db, (row.campaign_id for row in rows))
     return [(found[row.campaign_id], row.progress, row.progress_round) for row in rows]
 
 
-def progress(conn: Connection, campaigns: list[CampaignRecord]) -> dict[int, Progress]:
+@on_executor
+def progress(db: Executor, campaigns: list[CampaignRecord]) -> dict[int, Progress]:
     """Each campaign's progress in its current round, counted in SQL."""
     current = {c.id: c.round for c in campaigns}
     counts: dict[int, dict[str, int]] = {c.id: {} for c in campaigns}
     latest: dict[int, dict[str, datetime]] = {c.id: {} for c in campaigns}
     if not campaigns:
         return {}
-    for state, round_, count, moved, joined_at, campaign_id in conn.execute(PROGRESS, {"ids": list(current)}):
+    for state, round_, count, moved, joined_at, campaign_id in db.rows(PROGRESS, {"ids": list(current)}):
         key = state if state == LEFT or round_ == current[campaign_id] else JOINED
         counts[campaign_id][key] = counts[campaign_id].get(key, 0) + int(count)
         _later(latest[campaign_id], key, utc(moved))
@@ -114,7 +119,8 @@ def _later(latest: dict[str, datetime], key: str, moment: datetime) -> None:
         latest[key] = moment
 
 
-def nudge_outcomes(conn: Connection, campaign: CampaignRecord) -> dict[str, int]:
+@on_executor
+def nudge_outcomes(db: Executor, campaign: CampaignRecord) -> dict[str, int]:
     """Reminders of the current round by outcome (pending, sending, sent, shown, unreachable...)."""
     params = {"campaign": campaign.id, "round": campaign.round}
-    return {str(status): int(count) for status, count in conn.execute(NUDGES, params)}
+    return {str(status): int(count) for status, count in db.rows(NUDGES, params)}

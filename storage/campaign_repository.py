@@ -1,4 +1,4 @@
-"""Campaign reads and writes of the per-message step, on the step's connection and transaction."""
+"""Campaign reads and writes of the per-message step, through its executor and in its transaction."""
 
 from __future__ import annotations
 
@@ -28,33 +28,37 @@ from storage.campaign_records import (
     StartRound,
     TallyRun,
 )
+from storage.executor import Executor, as_executor, on_executor
 from storage.time import utc
 
 OWNER = "owner"
 FACILITATOR = "facilitator"
 
 
-def campaigns_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, CampaignRecord]:
+@on_executor
+def campaigns_by_id(db: Executor, ids: Iterable[int]) -> dict[int, CampaignRecord]:
     """The campaigns with these ids, with their groups."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     groups: dict[int, list[str]] = {}
-    for row in conn.execute(sql.GROUPS, {"ids": wanted}):
+    for row in db.rows(sql.GROUPS, {"ids": wanted}):
         groups.setdefault(row.campaign_id, []).append(row.name)
-    rows = conn.execute(sql.CAMPAIGNS_BY_ID, {"ids": wanted})
+    rows = db.rows(sql.CAMPAIGNS_BY_ID, {"ids": wanted})
     return {row.id: campaign_record(row, groups.get(row.id, ())) for row in rows}
 
 
-def campaign_by_code(conn: Connection, code: str) -> CampaignRecord | None:
-    row = conn.execute(sql.CAMPAIGN_BY_CODE, {"code": code}).first()
-    return None if row is None else campaigns_by_id(conn, [row.id])[row.id]
+@on_executor
+def campaign_by_code(db: Executor, code: str) -> CampaignRecord | None:
+    row = db.first(sql.CAMPAIGN_BY_CODE, {"code": code})
+    return None if row is None else campaigns_by_id(db, [row.id])[row.id]
 
 
-def campaign_by_dashboard(conn: Connection, token: str) -> CampaignRecord | None:
+@on_executor
+def campaign_by_dashboard(db: Executor, token: str) -> CampaignRecord | None:
     """The campaign whose dashboard link carries this token."""
-    row = conn.execute(sql.CAMPAIGN_BY_DASHBOARD, {"token": token}).first()
-    return None if row is None else campaigns_by_id(conn, [row.id])[row.id]
+    row = db.first(sql.CAMPAIGN_BY_DASHBOARD, {"token": token})
+    return None if row is None else campaigns_by_id(db, [row.id])[row.id]
 
 
 def campaign_record(row: Any, groups: Iterable[str]) -> CampaignRecord:
@@ -74,43 +78,49 @@ def campaign_record(row: Any, groups: Iterable[str]) -> CampaignRecord:
     )
 
 
-def membership(conn: Connection, campaign_id: int, participant_id: int) -> MemberRecord | None:
-    row = conn.execute(sql.MEMBERSHIP, {"campaign": campaign_id, "participant": participant_id}).first()
+@on_executor
+def membership(db: Executor, campaign_id: int, participant_id: int) -> MemberRecord | None:
+    row = db.first(sql.MEMBERSHIP, {"campaign": campaign_id, "participant": participant_id})
     return None if row is None else MemberRecord(row.position, row.progress, row.progress_round)
 
 
-def memberships_of(conn: Connection, participant_id: int) -> list[tuple[CampaignRecord, MemberRecord]]:
+@on_executor
+def memberships_of(db: Executor, participant_id: int) -> list[tuple[CampaignRecord, MemberRecord]]:
     """Every campaign the person joined, with their group and progress."""
-    rows = conn.execute(sql.MEMBERSHIPS, {"participant": participant_id}).all()
-    found = campaigns_by_id(conn, (row.campaign_id for row in rows))
+    rows = db.rows(sql.MEMBERSHIPS, {"participant": participant_id})
+    found = campaigns_by_id(db, (row.campaign_id for row in rows))
     return [
         (found[row.campaign_id], MemberRecord(row.position, row.progress, row.progress_round)) for row in rows
     ]
 
 
-def role(conn: Connection, campaign_id: int, participant_id: int) -> str | None:
+@on_executor
+def role(db: Executor, campaign_id: int, participant_id: int) -> str | None:
     """The person's role in the campaign (owner or facilitator), or None."""
     params = {"campaign": campaign_id, "participant": participant_id}
-    return conn.execute(sql.ROLE, params).scalar_one_or_none()
+    return db.scalar_or_none(sql.ROLE, params)
 
 
-def invitation(conn: Connection, code: str) -> InvitationRecord | None:
-    row = conn.execute(sql.INVITATION, {"code": code}).first()
+@on_executor
+def invitation(db: Executor, code: str) -> InvitationRecord | None:
+    row = db.first(sql.INVITATION, {"code": code})
     if row is None:
         return None
-    campaign = campaigns_by_id(conn, [row.campaign_id])[row.campaign_id]
+    campaign = campaigns_by_id(db, [row.campaign_id])[row.campaign_id]
     return InvitationRecord(row.code, campaign, utc(row.expires_at))
 
 
-def pending_nudges(conn: Connection, participant_id: int) -> list[NudgeRecord]:
-    rows = conn.execute(sql.PENDING_NUDGES, {"participant": participant_id}).all()
-    found = campaigns_by_id(conn, (row.campaign_id for row in rows))
+@on_executor
+def pending_nudges(db: Executor, participant_id: int) -> list[NudgeRecord]:
+    rows = db.rows(sql.PENDING_NUDGES, {"participant": participant_id})
+    found = campaigns_by_id(db, (row.campaign_id for row in rows))
     return [NudgeRecord(row.id, row.kind, found[row.campaign_id]) for row in rows]
 
 
-def remindable(conn: Connection, campaign: CampaignRecord, now: datetime) -> int:
+@on_executor
+def remindable(db: Executor, campaign: CampaignRecord, now: datetime) -> int:
     """How many members a reminder would nudge now."""
-    return int(conn.execute(sql.COUNT_REMINDABLE, _remind_params(campaign, now)).scalar_one())
+    return int(db.scalar(sql.COUNT_REMINDABLE, _remind_params(campaign, now)))
 
 
 def _remind_params(campaign: CampaignRecord, now: datetime) -> dict[str, Any]:
@@ -123,19 +133,22 @@ def _remind_params(campaign: CampaignRecord, now: datetime) -> dict[str, Any]:
     }
 
 
-def facts(conn: Connection) -> dict[str, str]:
-    return {row.name: row.value for row in conn.execute(sql.FACTS)}
+@on_executor
+def facts(db: Executor) -> dict[str, str]:
+    return {row.name: row.value for row in db.rows(sql.FACTS, {})}
 
 
-def set_fact(conn: Connection, name: str, value: str) -> None:
+@on_executor
+def set_fact(db: Executor, name: str, value: str) -> None:
     """Record what this service learnt (the Telegram bot's username), replacing what was there."""
-    conn.execute(sql.FORGET_FACT, {"name": name})
-    conn.execute(sql.ADD_FACT, {"name": name, "value": value[:256]})
+    db.run(sql.FORGET_FACT, {"name": name})
+    db.run(sql.ADD_FACT, {"name": name, "value": value[:256]})
 
 
-def untally_participant(conn: Connection, participant_id: int) -> None:
+@on_executor
+def untally_participant(db: Executor, participant_id: int) -> None:
     """Take the person's finished campaign runs out of the tallies (before they are erased)."""
-    found = conn.execute(sql.TALLIED_OF, {"participant": participant_id}).all()
+    found = db.rows(sql.TALLIED_OF, {"participant": participant_id})
     for tallied in found:
         key = {
             "key_campaign_id": tallied.campaign_id,
@@ -144,18 +157,18 @@ def untally_participant(conn: Connection, participant_id: int) -> None:
             "key_group_id": tallied.group_id,
         }
         rows = [{**key, "key_kind": k, "key_part": p, "key_a": a, "key_b": b} for k, p, a, b in tallied.rows]
-        conn.execute(sql.TAKE_FROM_TALLY, rows)
+        db.many(sql.TAKE_FROM_TALLY, rows)
     if found:
-        conn.execute(sql.DROP_EMPTY_TALLIES)
+        db.run(sql.DROP_EMPTY_TALLIES, {})
 
 
 class CampaignWriter:
     """Applies the campaign changes of one step."""
 
-    def __init__(self, conn: Connection, now: datetime) -> None:
-        self.conn = conn
+    def __init__(self, db: Connection | Executor, now: datetime) -> None:
+        self.db = as_executor(db)
         self.now = now
-        self.dialect = conn.dialect.name
+        self.dialect = self.db.dialect
 
     def apply(self, participant_id: int, change: Any) -> None:
         handler = self._handlers.get(type(change))
@@ -174,11 +187,11 @@ class CampaignWriter:
             "pseudonym_key": change.pseudonym_key,
             "now": self.now,
         }
-        campaign = self.conn.execute(sql.INSERT_CAMPAIGN, params).scalar_one()
+        campaign = self.db.scalar(sql.INSERT_CAMPAIGN, params)
         for position, name in enumerate(change.groups, start=1):
-            self.conn.execute(sql.INSERT_GROUP, {"campaign": campaign, "position": position, "name": name})
+            self.db.run(sql.INSERT_GROUP, {"campaign": campaign, "position": position, "name": name})
         version = {"campaign": campaign, "round": 1, "framework_version": change.framework_version}
-        self.conn.execute(sql.INSERT_ROUND, {**version, "now": self.now})
+        self.db.run(sql.INSERT_ROUND, {**version, "now": self.now})
         self._add_staff(campaign, participant_id, OWNER)
         if change.closes_at is not None:
             schedule = {
@@ -187,14 +200,14 @@ class CampaignWriter:
                 "due_at": change.closes_at,
                 "every_hours": None,
             }
-            self.conn.execute(sql.INSERT_SCHEDULE, schedule)
+            self.db.run(sql.INSERT_SCHEDULE, schedule)
 
     def _add_staff(self, campaign: int, participant_id: int, role: str) -> None:
         params = {"campaign": campaign, "participant": participant_id, "role": role, "now": self.now}
-        self.conn.execute(sql.INSERT_STAFF[self.dialect], params)
+        self.db.run(sql.INSERT_STAFF[self.dialect], params)
 
     def _join(self, participant_id: int, change: JoinCampaign) -> None:
-        round_now = self.conn.execute(sql.CAMPAIGNS_BY_ID, {"ids": [change.campaign_id]}).one().round
+        round_now = campaigns_by_id(self.db, [change.campaign_id])[change.campaign_id].round
         params = {
             "campaign": change.campaign_id,
             "participant": participant_id,
@@ -202,7 +215,7 @@ class CampaignWriter:
             "round": round_now,
             "now": self.now,
         }
-        self.conn.execute(sql.JOIN[self.dialect], params)
+        self.db.run(sql.JOIN[self.dialect], params)
 
     def _progress(self, participant_id: int, change: SetProgress) -> None:
         statement = {sql.STARTED: sql.MARK_STARTED, sql.COMPLETED: sql.MARK_COMPLETED}.get(
@@ -214,25 +227,25 @@ class CampaignWriter:
             "of_round": change.round,
             "now": self.now,
         }
-        self.conn.execute(statement, params)
+        self.db.run(statement, params)
 
     def _choose_group(self, participant_id: int, change: ChooseGroup) -> None:
-        self.conn.execute(sql.SET_JOINING, {"participant": participant_id, "joining": change.campaign_id})
+        self.db.run(sql.SET_JOINING, {"participant": participant_id, "joining": change.campaign_id})
 
     def _close(self, _: int, change: CloseCampaign) -> None:
-        self.conn.execute(sql.CLOSE, {"campaign": change.campaign_id, "now": self.now})
+        self.db.run(sql.CLOSE, {"campaign": change.campaign_id, "now": self.now})
 
     def _round(self, _: int, change: StartRound) -> None:
         params = {"campaign": change.campaign_id, "round": change.round, "previous": change.round - 1}
-        if self.conn.execute(sql.NEXT_ROUND, params).rowcount == 1:
+        if self.db.run(sql.NEXT_ROUND, params) == 1:
             version = {"framework_version": change.framework_version, "now": self.now}
-            self.conn.execute(sql.INSERT_ROUND, {**params, **version})
+            self.db.run(sql.INSERT_ROUND, {**params, **version})
 
     def _nudge(self, _: int, change: QueueNudges) -> None:
-        campaign = campaigns_by_id(self.conn, [change.campaign_id])[change.campaign_id]
+        campaign = campaigns_by_id(self.db, [change.campaign_id])[change.campaign_id]
         params = {**_remind_params(campaign, self.now), "kind": change.kind}
         statement = sql.QUEUE_REMINDERS if change.kind == sql.REMINDER else sql.QUEUE_ROUND_NOTICES
-        self.conn.execute(statement, params)
+        self.db.run(statement, params)
 
     def _invite(self, _: int, change: InviteFacilitator) -> None:
         params = {
@@ -241,17 +254,17 @@ class CampaignWriter:
             "expires_at": change.expires_at,
             "now": self.now,
         }
-        self.conn.execute(sql.INSERT_INVITATION, params)
+        self.db.run(sql.INSERT_INVITATION, params)
 
     def _accept(self, participant_id: int, change: AcceptInvitation) -> None:
-        if self.conn.execute(sql.DELETE_INVITATION, {"code": change.code}).rowcount == 1:
+        if self.db.run(sql.DELETE_INVITATION, {"code": change.code}) == 1:
             self._add_staff(change.campaign_id, participant_id, FACILITATOR)
 
     def tally(self, participant_id: int, run_id: int, change: TallyRun) -> None:
         """Count a finished run into its round's tallies, in the person's group, and remember what
         was counted."""
         member = {"campaign": change.campaign_id, "participant": participant_id}
-        group = self.conn.execute(sql.GROUP_OF_MEMBER, member).scalar_one_or_none() or 0
+        group = self.db.scalar_or_none(sql.GROUP_OF_MEMBER, member) or 0
         key = {
             "campaign_id": change.campaign_id,
             "round": change.round,
@@ -259,7 +272,7 @@ class CampaignWriter:
             "group_id": group,
         }
         rows = [{**key, "kind": k, "part": p, "a": a, "b": b, "n": 1} for k, p, a, b in change.rows]
-        self.conn.execute(sql.ADD_TO_TALLY[self.dialect], rows)
+        self.db.many(sql.ADD_TO_TALLY[self.dialect], rows)
         params = {
             "run_id": run_id,
             "campaign": change.campaign_id,
@@ -268,12 +281,12 @@ class CampaignWriter:
             "group": group,
             "rows": [list(row) for row in change.rows],
         }
-        self.conn.execute(sql.INSERT_TALLIED, params)
+        self.db.run(sql.INSERT_TALLIED, params)
 
     def _schedule(self, _: int, change: ScheduleJob) -> None:
         """A repeating job; it replaces any earlier schedule of the same kind for the campaign."""
         cancel = {"campaign": change.campaign_id, "of_kind": change.kind, "now": self.now}
-        self.conn.execute(sql.CANCEL_SCHEDULE, cancel)
+        self.db.run(sql.CANCEL_SCHEDULE, cancel)
         if not change.every_hours:
             return
         params = {
@@ -282,10 +295,10 @@ class CampaignWriter:
             "due_at": change.first_at,
             "every_hours": change.every_hours,
         }
-        self.conn.execute(sql.INSERT_SCHEDULE, params)
+        self.db.run(sql.INSERT_SCHEDULE, params)
 
     def _settle(self, _: int, change: SettleNudges) -> None:
-        self.conn.execute(sql.SETTLE_NUDGES, {"ids": list(change.ids), "now": self.now})
+        self.db.run(sql.SETTLE_NUDGES, {"ids": list(change.ids), "now": self.now})
 
     _handlers: dict[type, Any] = {
         CreateCampaign: _create,

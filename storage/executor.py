@@ -1,44 +1,64 @@
-"""Running the per-message statements at the driver's cost.
+"""Running statements at the driver's cost.
 
-The statements are defined once with SQLAlchemy Core (`storage.statements`), which knows each
-dialect's SQL and each column type's conversions. Running them through a SQLAlchemy `Connection`
-costs far more Python per execution than the database's own work (building parameters, execution
-contexts, result metadata), so on SQLite each statement is compiled once, with the dialect's bind and
-result conversions looked up once, and then run straight on the sqlite3 cursor:
+The statements are defined once with SQLAlchemy Core (`storage.statements` and its neighbours),
+which knows each dialect's SQL and each column type's conversions. Running them through a SQLAlchemy
+`Connection` costs far more Python per execution than the database's own work (building parameters,
+execution contexts, result metadata), so each statement is compiled once per dialect, with its bind
+and result conversions looked up once, and then run straight on the driver:
 
-    executor = executor_for(conn)       # a SQLAlchemy Connection inside the store's transaction
-    rows = executor.rows(STATEMENT, {"channel": ..., "sender": ...})
+- `SqliteExecutor`: on the sqlite3 connection of the store's writer (or a reader), in its transaction;
+- `AsyncpgExecutor`: on an asyncpg connection, from synchronous code running in a greenlet (the
+  bridge SQLAlchemy's own asyncio support uses), so the same repository code serves both back ends;
+- `AlchemyExecutor`: through a SQLAlchemy connection, for anything else.
 
-Other dialects run through the connection unchanged (`AlchemyExecutor`), so callers are the same on
-both back ends. Rows support attribute access by column name, like SQLAlchemy's.
+    db = executor_for(conn)
+    rows = db.rows(STATEMENT, {"channel": ..., "sender": ...})
+
+Rows support attribute access by column name, like SQLAlchemy's. A parameter of an `IN` over a
+list given per execution ("expanding") is spelled out for sqlite3 (`IN (?, ?, ?)`) and sent as one
+array to PostgreSQL (`= ANY($n)`).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection, DateTime
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import await_only
 
 Processor = Callable[[Any], Any] | None
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Executor(Protocol):
     """Runs statements in the caller's transaction."""
 
+    @property
+    def dialect(self) -> str: ...
+
     def rows(self, statement: Any, params: dict[str, Any]) -> list[Any]: ...
 
     def first(self, statement: Any, params: dict[str, Any]) -> Any | None: ...
 
-    def scalar(self, statement: Any, params: dict[str, Any]) -> Any: ...
+    def scalar(self, statement: Any, params: dict[str, Any]) -> Any:
+        """The one value of the one row (an error if there is not exactly one row)."""
+        ...
+
+    def scalar_or_none(self, statement: Any, params: dict[str, Any]) -> Any:
+        """The first value of the first row, or None when there is no row."""
+        ...
 
     def run(self, statement: Any, params: dict[str, Any]) -> int:
         """Execute; the number of rows it changed."""
@@ -48,10 +68,11 @@ class Executor(Protocol):
 
 
 class AlchemyExecutor:
-    """Through the SQLAlchemy connection (PostgreSQL, and anything not compiled ahead)."""
+    """Through a SQLAlchemy connection."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.dialect = conn.dialect.name
 
     def rows(self, statement: Any, params: dict[str, Any]) -> list[Any]:
         return list(self.conn.execute(statement, params).all())
@@ -62,65 +83,90 @@ class AlchemyExecutor:
     def scalar(self, statement: Any, params: dict[str, Any]) -> Any:
         return self.conn.execute(statement, params).scalar_one()
 
+    def scalar_or_none(self, statement: Any, params: dict[str, Any]) -> Any:
+        return self.conn.execute(statement, params).scalar()
+
     def run(self, statement: Any, params: dict[str, Any]) -> int:
         return int(self.conn.execute(statement, params).rowcount)
 
     def many(self, statement: Any, params: Sequence[dict[str, Any]]) -> None:
-        self.conn.execute(statement, list(params))
+        if params:
+            self.conn.execute(statement, list(params))
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A statement as sqlite3 runs it: SQL with `?` markers, and how to fill and read them."""
+    """A statement as the driver runs it: its SQL, and how to fill and read it."""
 
     sql: str
-    names: tuple[str, ...]
-    """The parameter behind each `?`, in order."""
+    order: tuple[str, ...]
+    """Every parameter, in the order it appears in the SQL."""
+    expanding: frozenset[str]
+    """Parameters that are lists (an IN over values given per execution)."""
     defaults: dict[str, Any]
     """Values the statement carries itself (literals such as status="open")."""
-    binds: tuple[Processor, ...]
+    binds: dict[str, Processor]
     row: Callable[..., Any] | None
     """Makes a row from the converted column values (None for statements without results)."""
     results: tuple[Processor, ...]
 
+    def value(self, name: str, params: dict[str, Any]) -> Any:
+        value = params[name] if name in params else self.defaults[name]
+        process = self.binds.get(name)
+        return process(value) if process is not None and value is not None else value
+
+    def values(self, params: dict[str, Any]) -> list[Any]:
+        """The values of a statement without list parameters, in order, converted for the driver."""
+        return [self.value(name, params) for name in self.order]
+
+    def read(self, raw: Iterable[Sequence[Any]]) -> list[Any]:
+        make, results = self.row, self.results
+        assert make is not None
+        if not any(results):  # nothing to convert (ids, texts, numbers): rows as they come
+            return [make(values) for values in raw]
+        return [
+            make(
+                [p(v) if p is not None and v is not None else v for p, v in zip(results, values, strict=True)]
+            )
+            for values in raw
+        ]
+
 
 SQLITE = sqlite.dialect(paramstyle="qmark")
-_prepared: dict[int, tuple[ClauseElement, Prepared]] = {}
-"""Keyed by the statement object's id (statements are module-level and live as long as the process);
-the statement is kept beside its compiled form so the id cannot be reused."""
+POSTGRESQL = postgresql.asyncpg.dialect()
+_prepared: dict[tuple[int, str], tuple[ClauseElement, Prepared]] = {}
+"""Keyed by the statement object's id and the dialect (statements are module-level and live as long as
+the process); the statement is kept beside its compiled form so the id cannot be reused."""
+_EXPANDING = re.compile(r" (NOT )?IN \(__\[POSTCOMPILE_(\w+)\]\)")
 
 
-def prepared(statement: ClauseElement) -> Prepared:
-    """The statement compiled for sqlite3, once per process."""
-    found = _prepared.get(id(statement))
+def prepared(statement: ClauseElement, dialect: Dialect) -> Prepared:
+    """The statement compiled for a dialect, once per process."""
+    key = (id(statement), dialect.name)
+    found = _prepared.get(key)
     if found is not None and found[0] is statement:
         return found[1]
-    made = _prepare(statement, SQLITE)
-    _prepared[id(statement)] = (statement, made)
+    made = _prepare(statement, dialect)
+    _prepared[key] = (statement, made)
     return made
 
 
 def _prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
     form = cast(SQLCompiler, statement.compile(dialect=dialect))
-    if form.post_compile_params:  # an IN over a list given per execution: not compiled ahead
-        raise ValueError(f"{statement} has expanding parameters: run it through the SQLAlchemy connection")
-    names = tuple(form.positiontup or ())
-    required = {name for name, bind in form.binds.items() if bind.required}
-    values = form.construct_params({name: None for name in required}) or {}
-    defaults = {name: value for name, value in values.items() if name not in required}
-    binds = tuple(_bind_processor(form.binds.get(name), dialect) for name in names)
+    order = tuple(form.positiontup or ())
+    binds = {name: form.binds[name] for name in order}
+    expanding = frozenset(name for name, bind in binds.items() if bind.expanding)
+    defaults = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
+    processors = {
+        name: _bind_processor(bind, dialect) for name, bind in binds.items() if name not in expanding
+    }
     columns = list(getattr(statement, "exported_columns", ()) or ())
-    if not columns:
-        return Prepared(form.string, names, defaults, binds, None, ())
-    fields = [column.key for column in columns]
-    row = cast(Any, namedtuple("Row", fields, rename=True))._make
+    row = cast(Any, namedtuple("Row", [c.key for c in columns], rename=True))._make if columns else None
     results = tuple(_result_processor(column.type, dialect) for column in columns)
-    return Prepared(form.string, names, defaults, binds, row, results)
+    return Prepared(form.string, order, expanding, defaults, processors, row, results)
 
 
 def _bind_processor(bind: Any, dialect: Dialect) -> Processor:
-    if bind is None:
-        return None
     process = bind.type.dialect_impl(dialect).bind_processor(dialect)
     if process is None or not isinstance(bind.type, DateTime):
         return process
@@ -143,43 +189,23 @@ def _last_one(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _result_processor(kind: Any, dialect: Dialect) -> Processor:
-    """SQLAlchemy's conversion of a column's values, but `datetime.fromisoformat` (in C) for times:
-    SQLite stores them as "2026-12-01 09:30:00.000000", and SQLAlchemy parses that with a regular
-    expression in Python, the slowest part of reading a row."""
-    if isinstance(kind, DateTime):
+    """SQLAlchemy's conversion of a column's values; for times on SQLite `datetime.fromisoformat`
+    (in C): SQLite stores them as "2026-12-01 09:30:00.000000", which SQLAlchemy parses with a
+    regular expression in Python, the slowest part of reading a row."""
+    if isinstance(kind, DateTime) and dialect.name == "sqlite":
         return datetime.fromisoformat
     return kind.dialect_impl(dialect).result_processor(dialect, None)
 
 
-class SqliteExecutor:
-    """Straight on the sqlite3 connection under a SQLAlchemy `Connection` (same transaction)."""
+class _DriverExecutor:
+    """What the sqlite3 and asyncpg executors share: statements prepared for their dialect."""
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
-        self.cursor = raw.cursor()
-
-    def _params(self, form: Prepared, params: dict[str, Any]) -> list[Any]:
-        values = []
-        for name, process in zip(form.names, form.binds, strict=True):
-            value = params[name] if name in params else form.defaults[name]
-            values.append(process(value) if process is not None and value is not None else value)
-        return values
-
-    def _read(self, form: Prepared, raw: Iterable[tuple[Any, ...]]) -> list[Any]:
-        make, results = form.row, form.results
-        assert make is not None
-        if not any(results):  # nothing to convert (ids, texts, numbers): rows as they come
-            return list(map(make, raw))
-        out = []
-        for values in raw:
-            converted = [
-                p(v) if p is not None and v is not None else v for p, v in zip(results, values, strict=True)
-            ]
-            out.append(make(converted))
-        return out
+    dialect_object: Dialect
+    dialect: str
 
     def rows(self, statement: Any, params: dict[str, Any]) -> list[Any]:
-        form = prepared(statement)
-        return self._read(form, self.cursor.execute(form.sql, self._params(form, params)).fetchall())
+        form = prepared(statement, self.dialect_object)
+        return form.read(self._fetch(form, params))
 
     def first(self, statement: Any, params: dict[str, Any]) -> Any | None:
         found = self.rows(statement, params)
@@ -191,19 +217,116 @@ class SqliteExecutor:
             raise LookupError(f"expected one row, got {len(found)}")
         return found[0][0]
 
+    def scalar_or_none(self, statement: Any, params: dict[str, Any]) -> Any:
+        found = self.rows(statement, params)
+        return found[0][0] if found else None
+
+    def _fetch(self, form: Prepared, params: dict[str, Any]) -> Iterable[Sequence[Any]]:
+        raise NotImplementedError
+
+
+class SqliteExecutor(_DriverExecutor):
+    """Straight on a sqlite3 connection under a SQLAlchemy `Connection` (same transaction)."""
+
+    dialect_object = SQLITE
+    dialect = "sqlite"
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.cursor = raw.cursor()
+
+    def _execute(self, form: Prepared, params: dict[str, Any]) -> sqlite3.Cursor:
+        if not form.expanding:
+            return self.cursor.execute(form.sql, form.values(params))
+        return self.cursor.execute(*_spelled_out(form, params))
+
+    def _fetch(self, form: Prepared, params: dict[str, Any]) -> Iterable[Sequence[Any]]:
+        return self._execute(form, params).fetchall()
+
     def run(self, statement: Any, params: dict[str, Any]) -> int:
-        form = prepared(statement)
-        return int(self.cursor.execute(form.sql, self._params(form, params)).rowcount)
+        return int(self._execute(prepared(statement, SQLITE), params).rowcount)
 
     def many(self, statement: Any, params: Sequence[dict[str, Any]]) -> None:
-        form = prepared(statement)
-        self.cursor.executemany(form.sql, [self._params(form, item) for item in params])
+        form = prepared(statement, SQLITE)
+        if params:
+            self.cursor.executemany(form.sql, [form.values(item) for item in params])
+
+
+def _spelled_out(form: Prepared, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """SQL and values with each list parameter written out as `?, ?, ?` (an empty list matches
+    nothing, as SQLAlchemy's own rendering does)."""
+    sql, values = form.sql, []
+    for name in form.order:  # the order the placeholders appear in
+        if name not in form.expanding:
+            values.append(form.value(name, params))
+            continue
+        items = list(params[name] if name in params else form.defaults[name])
+        values += items
+        marks = ", ".join("?" for _ in items) if items else "SELECT NULL WHERE 0"
+        sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks)
+    return sql, values
+
+
+class AsyncpgExecutor(_DriverExecutor):
+    """On an asyncpg connection, called from synchronous code inside `greenlet_spawn`."""
+
+    dialect_object = POSTGRESQL
+    dialect = "postgresql"
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        """An `asyncpg.Connection` inside a transaction."""
+
+    def _sql_and_values(self, form: Prepared, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        if not form.expanding:
+            return form.sql, form.values(params)
+        # the numbered ($1...) parameters come first; each list becomes one more, an array
+        values = [form.value(name, params) for name in form.order if name not in form.expanding]
+
+        def as_array(match: re.Match[str]) -> str:
+            name = match.group(2)
+            values.append(list(params[name] if name in params else form.defaults[name]))
+            return f" {'!= ALL' if match.group(1) else '= ANY'}(${len(values)})"
+
+        return _EXPANDING.sub(as_array, form.sql), values
+
+    def _fetch(self, form: Prepared, params: dict[str, Any]) -> Iterable[Sequence[Any]]:
+        sql, values = self._sql_and_values(form, params)
+        return cast(list[Sequence[Any]], await_only(self.raw.fetch(sql, *values)))
+
+    def run(self, statement: Any, params: dict[str, Any]) -> int:
+        sql, values = self._sql_and_values(prepared(statement, POSTGRESQL), params)
+        status: str = await_only(self.raw.execute(sql, *values))
+        last = status.rsplit(" ", 1)[-1]  # "UPDATE 3", "INSERT 0 1", "DELETE 0"
+        return int(last) if last.isdigit() else 0
+
+    def many(self, statement: Any, params: Sequence[dict[str, Any]]) -> None:
+        form = prepared(statement, POSTGRESQL)
+        if params:
+            await_only(self.raw.executemany(form.sql, [form.values(item) for item in params]))
 
 
 def executor_for(conn: Connection) -> Executor:
-    """The fastest executor for the connection's dialect, in its transaction."""
+    """The fastest executor for a SQLAlchemy connection, in its transaction."""
     if conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)
         return SqliteExecutor(raw)
     return AlchemyExecutor(conn)
+
+
+def as_executor(conn: Connection | Executor) -> Executor:
+    """An executor for either a SQLAlchemy connection or an executor already made."""
+    return executor_for(conn) if isinstance(conn, Connection) else conn
+
+
+def on_executor(
+    function: Callable[Concatenate[Executor, P], R],
+) -> Callable[Concatenate[Connection | Executor, P], R]:
+    """Lets a function written for an executor take a SQLAlchemy connection too (a store job gets
+    one), so storage functions serve the per-message step and other jobs alike."""
+
+    @wraps(function)
+    def taking_either(db: Connection | Executor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return function(as_executor(db), *args, **kwargs)
+
+    return taking_either

@@ -17,7 +17,7 @@ from storage import campaign_reads
 from storage import campaign_repository as campaigns
 from storage import campaign_statements as campaign_sql
 from storage import statements as sql
-from storage.executor import executor_for
+from storage.executor import Executor, as_executor
 from storage.records import (
     AbandonRun,
     Change,
@@ -42,16 +42,15 @@ ABANDONED = "abandoned"
 class Repository:
     """One participant's data for one message, on a connection inside a transaction."""
 
-    def __init__(self, conn: Connection, now: datetime | None = None) -> None:
-        self.conn = conn
-        self.db = executor_for(conn)
+    def __init__(self, conn: Connection | Executor, now: datetime | None = None) -> None:
+        self.db = as_executor(conn)
         self.now = now or datetime.now(UTC)
-        self.dialect = conn.dialect.name
+        self.dialect = self.db.dialect
         self._run_ids: dict[int, int] = {}
         self._cursors: dict[int, int] = {}
         """Each loaded run's cursor as stored, so an unchanged one is not written again."""
         self._loaded: tuple[str, int | None] | None = None
-        self._campaigns = campaigns.CampaignWriter(conn, self.now)
+        self._campaigns = campaigns.CampaignWriter(self.db, self.now)
 
     def participant(self, channel: str, external_id: str, display_name: str | None) -> tuple[int, Snapshot]:
         """Find or create the participant, lock their row (PostgreSQL), and load their open runs.
@@ -96,11 +95,11 @@ class Repository:
         ids = {run.campaign_id for run in snapshot.runs.values() if run.campaign_id is not None}
         if first.joining_campaign is not None:
             ids.add(first.joining_campaign)
-        found = campaigns.campaigns_by_id(self.conn, ids)
+        found = campaigns.campaigns_by_id(self.db, ids)
         snapshot.run_campaigns = found
         snapshot.joining = found.get(first.joining_campaign) if first.joining_campaign else None
         if first.has_nudges:
-            snapshot.nudges = campaigns.pending_nudges(self.conn, first.id)
+            snapshot.nudges = campaigns.pending_nudges(self.db, first.id)
 
     def _insert_participant(self, key: dict[str, str], display_name: str | None) -> None:
         params = {**key, "display_name": display_name, "now": self.now}
@@ -109,9 +108,9 @@ class Repository:
     def load_more(self, participant_id: int, snapshot: Snapshot, needs: Needs) -> None:
         """Add what a command needs beyond the open runs (see `Needs`)."""
         if needs.history:
-            self._add_runs(snapshot, self.conn.execute(sql.ALL_RUNS, {"participant": participant_id}))
-            snapshot.memberships = campaigns.memberships_of(self.conn, participant_id)
-            snapshot.running = campaign_reads.campaigns_run_by(self.conn, participant_id)
+            self._add_runs(snapshot, self.db.rows(sql.ALL_RUNS, {"participant": participant_id}))
+            snapshot.memberships = campaigns.memberships_of(self.db, participant_id)
+            snapshot.running = campaign_reads.campaigns_run_by(self.db, participant_id)
         if needs.history or needs.latest_result:
             self._load_results(participant_id, snapshot, needs.history)
         if needs.previous_results:
@@ -119,12 +118,12 @@ class Repository:
         if needs.campaign_code is not None:
             self._load_campaign(participant_id, snapshot, needs)
         if needs.invitation_code is not None:
-            snapshot.invitation = campaigns.invitation(self.conn, needs.invitation_code)
+            snapshot.invitation = campaigns.invitation(self.db, needs.invitation_code)
         if needs.service_facts:
-            snapshot.facts = campaigns.facts(self.conn)
+            snapshot.facts = campaigns.facts(self.db)
 
     def _load_results(self, participant_id: int, snapshot: Snapshot, every: bool) -> None:
-        rows = self.conn.execute(sql.RESULTS, {"participant": participant_id}).all()
+        rows = self.db.rows(sql.RESULTS, {"participant": participant_id})
         if not every:
             rows = rows[:1]
         snapshot.results = [_result_record(row) for row in reversed(rows)]
@@ -132,24 +131,24 @@ class Repository:
         latest = snapshot.latest_result
         if latest and latest.run_number not in snapshot.runs:
             params = {"participant": participant_id, "number": latest.run_number}
-            self._add_runs(snapshot, self.conn.execute(sql.ONE_RUN, params))
+            self._add_runs(snapshot, self.db.rows(sql.ONE_RUN, params))
 
     def _latest_per_framework(self, participant_id: int) -> dict[str, ResultRecord]:
         latest: dict[str, ResultRecord] = {}
-        for row in self.conn.execute(campaign_sql.LATEST_RESULTS, {"participant": participant_id}):
+        for row in self.db.rows(campaign_sql.LATEST_RESULTS, {"participant": participant_id}):
             latest.setdefault(row.framework_id, _result_record(row))
         return latest
 
     def _load_campaign(self, participant_id: int, snapshot: Snapshot, needs: Needs) -> None:
         assert needs.campaign_code is not None
-        found = campaigns.campaign_by_code(self.conn, needs.campaign_code)
+        found = campaigns.campaign_by_code(self.db, needs.campaign_code)
         snapshot.campaign = found
         if found is None:
             return
-        snapshot.membership = campaigns.membership(self.conn, found.id, participant_id)
-        snapshot.role = campaigns.role(self.conn, found.id, participant_id)
+        snapshot.membership = campaigns.membership(self.db, found.id, participant_id)
+        snapshot.role = campaigns.role(self.db, found.id, participant_id)
         if needs.remind and snapshot.role is not None:
-            snapshot.remind_eligible = campaigns.remindable(self.conn, found, self.now)
+            snapshot.remind_eligible = campaigns.remindable(self.db, found, self.now)
 
     def _add_runs(self, snapshot: Snapshot, rows: Iterable[Any]) -> None:
         for row in rows:
@@ -170,7 +169,7 @@ class Repository:
         """
         for change in changes:
             if isinstance(change, EraseParticipant):
-                campaigns.untally_participant(self.conn, participant_id)
+                campaigns.untally_participant(self.db, participant_id)
                 self.db.run(sql.DELETE_PARTICIPANT, {"participant": participant_id})
                 return
             self._apply_one(participant_id, change)
@@ -202,7 +201,7 @@ class Repository:
 
     def set_callback_url(self, participant_id: int, url: str | None) -> None:
         """Where replies to this webhook sender can be pushed (reminders), as their bridge last said."""
-        self.conn.execute(campaign_sql.SET_CALLBACK_URL, {"participant": participant_id, "url": url})
+        self.db.run(campaign_sql.SET_CALLBACK_URL, {"participant": participant_id, "url": url})
 
     def _open_run(self, participant_id: int, change: OpenRun) -> None:
         params = {

@@ -13,8 +13,9 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import QueuePool, StaticPool
 
+from storage.executor import executor_for
 from storage.migrate import upgrade
-from storage.store import Job, T
+from storage.store import Job, StepJob, T
 
 MAX_GROUP = 256
 READERS = 2
@@ -65,6 +66,10 @@ class SqliteStore:
         future: asyncio.Future[T] = self._loop.create_future()
         self._queue.put(_Pending(job, future))
         return await future
+
+    async def step(self, job: StepJob[T]) -> T:
+        """A per-message job: on the writer thread, through an executor on its sqlite3 connection."""
+        return await self.run(lambda conn: job(executor_for(conn)))
 
     async def read(self, job: Job[T]) -> T:
         """Run a read-only job on a reader connection in a worker thread (the writer thread's queue

@@ -15,13 +15,18 @@ same code runs on both back ends:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL, make_url
 
+if TYPE_CHECKING:
+    from storage.executor import Executor
+
 T = TypeVar("T")
 Job = Callable[[Connection], T]
+StepJob = Callable[["Executor"], T]
+"""A per-message job: it reads and writes only through its executor (`storage.executor`)."""
 
 
 class Store(Protocol):
@@ -33,6 +38,10 @@ class Store(Protocol):
     async def start(self) -> None: ...
 
     async def run(self, job: Job[T]) -> T: ...
+
+    async def step(self, job: StepJob[T]) -> T:
+        """Run a per-message job in one transaction, at the driver's speed."""
+        ...
 
     async def read(self, job: Job[T]) -> T:
         """Run a job that only reads (a report), without holding up the writers."""
