@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from transitions import EventData
+
 from dialogs import codes
 from dialogs import machine as m
 from dialogs.campaign_dialogue import CampaignCommands
@@ -85,11 +87,24 @@ class Dialogue:
         conv.changes.append(SettleNudges(tuple(n.id for n in nudges)))
 
     def fire(self, conv: Conversation, trigger: str, **kwargs: object) -> bool:
-        """Fire an event on the shared machine for this conversation; False if no transition fits."""
+        """Fire an event on the shared machine for this conversation; False if no transition fits.
+
+        The event's transitions from the current state are tried in order, as `Event.trigger` does,
+        through their own `execute` (conditions, callbacks, the state change); what is left out is
+        the machine's queueing and its event-wide callbacks, which this machine does not use and
+        which cost more than the transition itself on every message."""
         event = self.machine.events[trigger]
-        if conv.state not in event.transitions and "*" not in event.transitions:
+        candidates = event.transitions.get(conv.state)
+        if not candidates:
             return False
-        return bool(event.trigger(conv, **kwargs))
+        data = EventData(
+            self.machine.get_state(conv.state), event, self.machine, conv, args=(), kwargs=kwargs
+        )
+        for transition in candidates:
+            data.transition = transition
+            if transition.execute(data):
+                return True
+        return False
 
     # --- starting and resuming ------------------------------------------------------------
 

@@ -109,6 +109,11 @@ class Prepared:
     row: Callable[..., Any] | None
     """Makes a row from the converted column values (None for statements without results)."""
     results: tuple[Processor, ...]
+    fill: tuple[tuple[str, Processor, Any], ...] = ()
+    """Per placeholder of a statement without lists: (parameter, its processor, or None and the
+    statement's own value already converted), so filling it in is one pass over this."""
+    converting: tuple[int, ...] = ()
+    """The result columns that have a conversion."""
 
     def value(self, name: str, params: dict[str, Any]) -> Any:
         value = params[name] if name in params else self.defaults[name]
@@ -117,19 +122,28 @@ class Prepared:
 
     def values(self, params: dict[str, Any]) -> list[Any]:
         """The values of a statement without list parameters, in order, converted for the driver."""
-        return [self.value(name, params) for name in self.order]
+        values = []
+        for name, process, own in self.fill:
+            if name:
+                value = params[name]
+                values.append(process(value) if process is not None and value is not None else value)
+            else:
+                values.append(own)
+        return values
 
     def read(self, raw: Iterable[Sequence[Any]]) -> list[Any]:
-        make, results = self.row, self.results
+        make, results, converting = self.row, self.results, self.converting
         assert make is not None
-        if not any(results):  # nothing to convert (ids, texts, numbers): rows as they come
+        if not converting:  # nothing to convert (ids, texts, numbers): rows as they come
             return [make(values) for values in raw]
-        return [
-            make(
-                [p(v) if p is not None and v is not None else v for p, v in zip(results, values, strict=True)]
-            )
-            for values in raw
-        ]
+        rows = []
+        for values in raw:
+            row = list(values)
+            for index in converting:
+                if row[index] is not None:
+                    row[index] = results[index](row[index])  # type: ignore[misc]
+            rows.append(make(row))
+        return rows
 
 
 SQLITE = sqlite.dialect(paramstyle="qmark")
@@ -163,7 +177,18 @@ def _prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
     columns = list(getattr(statement, "exported_columns", ()) or ())
     row = cast(Any, namedtuple("Row", [c.key for c in columns], rename=True))._make if columns else None
     results = tuple(_result_processor(column.type, dialect) for column in columns)
-    return Prepared(form.string, order, expanding, defaults, processors, row, results)
+    fill = tuple(_filler(name, processors.get(name), defaults) for name in order if name not in expanding)
+    converting = tuple(index for index, process in enumerate(results) if process is not None)
+    return Prepared(form.string, order, expanding, defaults, processors, row, results, fill, converting)
+
+
+def _filler(name: str, process: Processor, defaults: dict[str, Any]) -> tuple[str, Processor, Any]:
+    """How to fill one placeholder: from the parameter `name`, or ("", None, value) for the
+    statement's own value, converted once here."""
+    if name not in defaults:
+        return (name, process, None)
+    own = defaults[name]
+    return ("", None, process(own) if process is not None and own is not None else own)
 
 
 def _bind_processor(bind: Any, dialect: Dialect) -> Processor:

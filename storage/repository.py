@@ -61,10 +61,10 @@ class Repository:
         if self.dialect == "postgresql" and self.db.first(sql.LOCK_PARTICIPANT, key) is None:
             self._insert_participant(key, display_name)
             self.db.first(sql.LOCK_PARTICIPANT, key)
-        rows = self.db.rows(sql.PARTICIPANT, key)
+        rows = self.db.rows(sql.PARTICIPANT[self.dialect], key)
         if not rows:
             self._insert_participant(key, display_name)
-            rows = self.db.rows(sql.PARTICIPANT, key)
+            rows = self.db.rows(sql.PARTICIPANT[self.dialect], key)
         first = rows[0]
         snapshot = Snapshot(
             state=first.state,
@@ -78,17 +78,11 @@ class Repository:
         )
         # an inactive person who writes again is reachable again: force the position write
         self._loaded = None if first.inactive else (first.state, first.active_run)
-        self._add_runs(snapshot, (row for row in rows if row.run_id is not None))
-        if snapshot.runs:
-            self._add_answers(snapshot, self.db.rows(sql.OPEN_ANSWERS, {"participant": first.id}))
+        for row in rows:
+            if row.run_id is not None:
+                self._add_run(snapshot, row).answers.update(row.answers or ())
         self._add_campaigns(first, snapshot)
         return first.id, snapshot
-
-    def _add_answers(self, snapshot: Snapshot, rows: Iterable[Any]) -> None:
-        numbers = {run_id: number for number, run_id in self._run_ids.items()}
-        for run_id, question_id, value in rows:
-            record = snapshot.runs[numbers[run_id]]
-            record.answers.setdefault(question_id, value)
 
     def _add_campaigns(self, first: Any, snapshot: Snapshot) -> None:
         """The campaigns of open runs and of a group being chosen; reminders waiting to be shown."""
@@ -150,16 +144,20 @@ class Repository:
         if needs.remind and snapshot.role is not None:
             snapshot.remind_eligible = campaigns.remindable(self.db, found, self.now)
 
+    def _add_run(self, snapshot: Snapshot, row: Any) -> RunRecord:
+        record = snapshot.runs.get(row.number)
+        if record is None:
+            record = snapshot.runs[row.number] = _run_record(row)
+            self._run_ids[row.number] = row.run_id
+            self._cursors[row.number] = row.cursor
+        return record
+
     def _add_runs(self, snapshot: Snapshot, rows: Iterable[Any]) -> None:
+        """Runs from rows of a run and one of its answers each (`ALL_RUNS`, `ONE_RUN`)."""
         for row in rows:
-            record = snapshot.runs.get(row.number)
-            if record is None:
-                record = snapshot.runs[row.number] = _run_record(row)
-                self._run_ids[row.number] = row.run_id
-                self._cursors[row.number] = row.cursor
-            question_id = getattr(row, "question_id", None)  # history rows carry their answers
-            if question_id is not None and question_id not in record.answers:
-                record.answers[question_id] = row.value
+            record = self._add_run(snapshot, row)
+            if row.question_id is not None and row.question_id not in record.answers:
+                record.answers[row.question_id] = row.value
 
     def apply(self, participant_id: int, changes: Sequence[Change], position: Position) -> None:
         """Store what the step decided, then where the conversation now stands.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, literal, select, update
+from sqlalchemy import JSON, bindparam, delete, func, literal, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.campaign_statements import HAS_NUDGES
@@ -22,45 +22,57 @@ _run_count = (
     .correlate(participants)
     .scalar_subquery()
 )
-_participant = (
-    select(
-        participants.c.id,
-        participants.c.state,
-        participants.c.active_run,
-        participants.c.created_at,
-        participants.c.display_name,
-        participants.c.inactive,
-        participants.c.last_seen_at,
-        participants.c.joining_campaign,
-        participants.c.callback_url,
-        HAS_NUDGES.label("has_nudges"),
-        _run_count.label("run_count"),
-        runs.c.id.label("run_id"),
-        runs.c.number,
-        runs.c.framework_id,
-        runs.c.framework_version,
-        runs.c.status,
-        runs.c.cursor,
-        runs.c.started_at,
-        runs.c.finished_at,
-        runs.c.campaign_id,
-        runs.c.round,
+
+
+def _answers_of_run(aggregate: Any, pair: Any) -> Any:
+    return (
+        select(aggregate(pair(answers.c.question_id, answers.c.value)))
+        .where(answers.c.run_id == runs.c.id)
+        .correlate(runs)
+        .scalar_subquery()
     )
-    .select_from(participants)
-    .outerjoin(runs, (runs.c.participant_id == participants.c.id) & (runs.c.status == "open"))
-    .where(participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender"))
-    .order_by(runs.c.number)
-)
-PARTICIPANT = _participant
-"""The participant with their open runs (a row each; one row with no run if there is none)."""
-OPEN_ANSWERS = (
-    select(answers.c.run_id, answers.c.question_id, answers.c.value)
-    .join(runs, runs.c.id == answers.c.run_id)
-    .where(runs.c.participant_id == bindparam("participant"), runs.c.status == "open")
-    .order_by(answers.c.id)
-)
-"""The answers of the participant's open runs: apart from PARTICIPANT, so its wide row is not
-repeated per answer (on SQLite two statements cost less than converting the repeated columns)."""
+
+
+def _participant(answers_json: Any) -> Any:
+    return (
+        select(
+            participants.c.id,
+            participants.c.state,
+            participants.c.active_run,
+            participants.c.created_at,
+            participants.c.display_name,
+            participants.c.inactive,
+            participants.c.last_seen_at,
+            participants.c.joining_campaign,
+            participants.c.callback_url,
+            HAS_NUDGES.label("has_nudges"),
+            _run_count.label("run_count"),
+            runs.c.id.label("run_id"),
+            runs.c.number,
+            runs.c.framework_id,
+            runs.c.framework_version,
+            runs.c.status,
+            runs.c.cursor,
+            runs.c.started_at,
+            runs.c.finished_at,
+            runs.c.campaign_id,
+            runs.c.round,
+            type_coerce(answers_json, JSON).label("answers"),
+        )
+        .select_from(participants)
+        .outerjoin(runs, (runs.c.participant_id == participants.c.id) & (runs.c.status == "open"))
+        .where(participants.c.channel == bindparam("channel"))
+        .where(participants.c.external_id == bindparam("sender"))
+        .order_by(runs.c.number)
+    )
+
+
+PARTICIPANT = {
+    "sqlite": _participant(_answers_of_run(func.json_group_array, func.json_array)),
+    "postgresql": _participant(_answers_of_run(func.json_agg, func.json_build_array)),
+}
+"""The participant with a row per open run (one row with no run if there is none), each run's
+answers in one JSON column as [question id, level] pairs: one statement, one round trip."""
 LOCK_PARTICIPANT = (
     select(participants.c.id)
     .where(participants.c.channel == bindparam("channel"), participants.c.external_id == bindparam("sender"))

@@ -62,6 +62,8 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     too_large = BadRequest(413, f"the request body is larger than the limit of {limit} bytes")
     if request.content_length is not None and request.content_length > limit:
         raise too_large
+    if request.content_length is not None:  # the usual case: the length is known and allowed
+        return await request.read()
     chunks: list[bytes] = []
     size = 0
     while chunk := await request.content.read(limit + 1 - size):

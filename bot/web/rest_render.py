@@ -28,7 +28,7 @@ from typing import Any, NotRequired, TypedDict
 
 from bot.links import resolved
 from bot.web.public_url import chart_path
-from dialogs.types import Link, Reply, ReplyKind
+from dialogs.types import Button, Link, Reply, ReplyKind
 
 TEXTS_CACHED = 4096
 EMPTY_REPLY = "\u2026"
@@ -104,14 +104,29 @@ def rest_messages(reply: Reply, recipient: str, base: str) -> list[RestMessage]:
     if text := reply_text(reply):
         message["text"] = text
     if reply.buttons:
-        message["buttons"] = [
-            {"title": html.escape(button.title, quote=True), "payload": button.payload}
-            for button in reply.buttons
-        ]
+        message["buttons"] = rest_buttons(reply.buttons)
     messages = [message] if len(message) > 1 else []
     if reply.chart is not None:
         messages.append({"recipient_id": recipient, "image": base + chart_path(reply.chart)})
     return messages
+
+
+_buttons: dict[int, tuple[tuple[Button, ...], list[RestButton]]] = {}
+
+
+def rest_buttons(buttons: tuple[Button, ...]) -> list[RestButton]:
+    """Buttons as REST, remembered by the tuple's identity: a question's buttons are one tuple made
+    once (`dialogs.render`), so most messages find theirs here. Callers must not change the list."""
+    found = _buttons.get(id(buttons))
+    if found is not None and found[0] is buttons:
+        return found[1]
+    made: list[RestButton] = [
+        {"title": html.escape(button.title, quote=True), "payload": button.payload} for button in buttons
+    ]
+    if len(_buttons) >= TEXTS_CACHED:
+        _buttons.clear()
+    _buttons[id(buttons)] = (buttons, made)
+    return made
 
 
 def render_replies(replies: Iterable[Reply], recipient: str, base: str) -> list[RestMessage]:
