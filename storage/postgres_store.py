@@ -35,6 +35,11 @@ async def _json_codec(connection: Any) -> None:
     )
 
 
+async def _nothing_to_reset(connection: Any) -> None:
+    """These connections take no session state (advisory locks, LISTEN, SET): no reset query, and so
+    no extra round trip, when one goes back to the pool."""
+
+
 def _decoded(value: bytes) -> Any:
     return json.loads(value.decode())
 
@@ -51,7 +56,9 @@ class PostgresStore:
         """Migrate the schema to the latest revision, then open the pool for messages."""
         async with self._engine.begin() as conn:
             await conn.run_sync(upgrade)
-        self._steps = await asyncpg.create_pool(self._dsn, min_size=2, max_size=STEP_POOL, init=_json_codec)
+        self._steps = await asyncpg.create_pool(
+            self._dsn, min_size=2, max_size=STEP_POOL, init=_json_codec, reset=_nothing_to_reset
+        )
 
     async def step(self, job: StepJob[T]) -> T:
         if self._steps is None:
