@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
-from bot.charts import ChartCache
+from bot.chart_cache import ChartCache
 from bot.settings import Settings
 from dialogs.engine import Engine
 

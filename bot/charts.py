@@ -10,12 +10,10 @@ pictures in a bounded LRU cache.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import math
 import textwrap
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -379,39 +377,3 @@ def _draw_series(axes: Axes, index: int, series: tuple[str, Sequence[float | Non
 def _series_columns(chart: TrendChart) -> int:
     longest = max((min(len(name), 32) for name, _ in chart.series), default=1)
     return max(1, min(len(chart.series), 90 // (longest + 10)))
-
-
-class ChartCache:
-    """PNG bytes of recent charts, rendered off the event loop, at most `size` kept.
-
-    Keyed by the whole `Chart` value (token and data), so a new result never gets an old picture;
-    concurrent requests for one chart share a single render.
-    """
-
-    def __init__(self, size: int = 128, no_answers: str = "no answers") -> None:
-        self.size = size
-        self.no_answers = no_answers
-        self._pictures: OrderedDict[AnyChart, bytes] = OrderedDict()
-        self._rendering: dict[AnyChart, asyncio.Future[bytes]] = {}
-
-    async def png(self, chart: AnyChart) -> bytes:
-        """The chart's PNG, from the cache or rendered in a worker thread."""
-        if (cached := self._pictures.get(chart)) is not None:
-            self._pictures.move_to_end(chart)
-            return cached
-        pending = self._rendering.get(chart)
-        if pending is None:
-            pending = asyncio.ensure_future(asyncio.to_thread(render_picture, chart, self.no_answers))
-            self._rendering[chart] = pending
-            pending.add_done_callback(lambda done: self._store(chart, done))
-        # shield: one caller going away must not cancel the render the others wait for
-        return await asyncio.shield(pending)
-
-    def _store(self, chart: AnyChart, done: asyncio.Future[bytes]) -> None:
-        self._rendering.pop(chart, None)
-        if done.cancelled() or done.exception() is not None:
-            return
-        self._pictures[chart] = done.result()
-        self._pictures.move_to_end(chart)
-        while len(self._pictures) > self.size:
-            self._pictures.popitem(last=False)

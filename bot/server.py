@@ -33,7 +33,7 @@ from aiohttp import web
 from bot import scheduler
 from bot.app import running_engine
 from bot.app_keys import CHARTS, ENGINE, SETTINGS
-from bot.charts import ChartCache
+from bot.chart_cache import ChartCache
 from bot.http_errors import json_error, json_errors
 from bot.push import PUSHERS
 from bot.settings import Settings
@@ -53,7 +53,7 @@ CHART_CACHE_SIZE = 256
 
 def channel_installers() -> list[ChannelInstaller]:
     """The channels `cxbot serve` runs, in the order their routes are added."""
-    from bot.telegram import service as telegram
+    from bot import telegram
     from bot.web import chat, dashboard, webhook
 
     return [webhook.install, chat.install, dashboard.install, telegram.install]

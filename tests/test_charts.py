@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import bot.charts
-from bot.charts import ChartCache, band_spans, render_chart
+from bot.chart_cache import ChartCache
+from bot.charts import band_spans, render_chart
 from dialogs.types import Band, Chart
 
 BANDS = (
