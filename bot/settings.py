@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_url: str | None = None
+    telegram_rate: float = Field(default=25.0, ge=1, le=30)
+    """Messages the bot sends a second, over all chats (Telegram refuses much beyond 30)."""
 
     def framework_dirs(self) -> list[Path]:
         return [Path(part) for part in self.frameworks_path.split(os.pathsep) if part]

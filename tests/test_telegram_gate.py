@@ -9,11 +9,11 @@ import pytest
 from aiogram import Bot
 from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, EventContext
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import SendMessage, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, SendMessage, TelegramMethod
 from aiogram.types import TelegramObject, Update, User
 
 from bot.telegram.gate import KeyedLocks, RecentIds, UpdateGate
-from bot.telegram.retry import RetryAfter
+from bot.telegram.pacing import SendPacer
 
 
 def context(user_id: int) -> dict[str, Any]:
@@ -101,36 +101,67 @@ async def test_one_persons_updates_run_in_order_others_meanwhile_and_drain_waits
     assert len(gate.locks) == 0
 
 
-async def test_flood_control_is_retried_after_the_wait_asked_for() -> None:
-    sleeps: list[float] = []
-    calls = 0
+class Clock:
+    """Time that moves only when slept through (the pacer's clock and sleep)."""
 
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+async def test_messages_leave_at_the_pace_first_come_first_served() -> None:
+    clock = Clock()
+    pacer = SendPacer(rate=10, clock=clock, sleep=clock.sleep)
+    sent: list[tuple[float, int | str]] = []
 
     async def make_request(bot: Bot, method: TelegramMethod[Any]) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls < 3:
-            raise TelegramRetryAfter(method=method, message="Too Many Requests: retry after 2", retry_after=2)
+        assert isinstance(method, SendMessage)
+        sent.append((clock.now, method.chat_id))
         return "sent"
 
-    retry = RetryAfter(attempts=3, max_wait=30, sleep=sleep)
-    assert await retry(make_request, Bot("42:TEST"), SendMessage(chat_id=1, text="hi")) == "sent"
-    assert sleeps == [2, 2]
+    bot = Bot("42:TEST")
+    await asyncio.gather(*(pacer(make_request, bot, SendMessage(chat_id=n, text="hi")) for n in range(5)))
+    assert [chat for _, chat in sent] == [0, 1, 2, 3, 4]
+    assert [round(at, 2) for at, _ in sent] == [0.0, 0.1, 0.2, 0.3, 0.4]
 
 
-@pytest.mark.parametrize(("retry_after", "expected_sleeps"), [(1, [1, 1]), (90, [])])
-async def test_flood_control_retries_are_bounded(retry_after: int, expected_sleeps: list[float]) -> None:
-    sleeps: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
+async def test_flood_control_pauses_every_message_and_drops_none() -> None:
+    clock = Clock()
+    pacer = SendPacer(rate=10, clock=clock, sleep=clock.sleep)
+    refusals = 3
+    sent: list[float] = []
 
     async def make_request(bot: Bot, method: TelegramMethod[Any]) -> Any:
-        raise TelegramRetryAfter(method=method, message="Too Many Requests", retry_after=retry_after)
+        nonlocal refusals
+        if refusals:
+            refusals -= 1
+            raise TelegramRetryAfter(method=method, message="Too Many Requests: retry after 2", retry_after=2)
+        sent.append(clock.now)
+        return "sent"
 
-    retry = RetryAfter(attempts=3, max_wait=30, sleep=sleep)
-    with pytest.raises(TelegramRetryAfter):
-        await retry(make_request, Bot("42:TEST"), SendMessage(chat_id=1, text="hi"))
-    assert sleeps == expected_sleeps
+    result = await pacer(make_request, Bot("42:TEST"), SendMessage(chat_id=1, text="hi"))
+    assert result == "sent"  # three refusals in a row, and still sent: no attempt limit
+    assert sent == [6.0]  # each refusal paused everything for the 2 s asked
+
+
+async def test_calls_that_are_not_messages_are_not_paced_but_wait_out_a_pause() -> None:
+    clock = Clock()
+    pacer = SendPacer(rate=1, clock=clock, sleep=clock.sleep)
+
+    async def make_request(bot: Bot, method: TelegramMethod[Any]) -> Any:
+        return clock.now
+
+    bot = Bot("42:TEST")
+    answers = [
+        await pacer(make_request, bot, AnswerCallbackQuery(callback_query_id=str(n))) for n in range(3)
+    ]
+    assert answers == [0.0, 0.0, 0.0]
+    pacer._flooded(5)
+    assert await pacer(make_request, bot, AnswerCallbackQuery(callback_query_id="late")) == 5.0

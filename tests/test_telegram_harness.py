@@ -49,7 +49,9 @@ class BotUnderTest:
         """The bot's words for a catalogue key."""
         return self.engine.context.cat.text(key, **values)
 
-    async def wait_for(self, user: FakeUser, starts: str, *, after: int = 0) -> StoredMessage:
+    async def wait_for(
+        self, user: FakeUser, starts: str, *, after: int = 0, within: float = WAIT
+    ) -> StoredMessage:
         """The first bot message (newer than message id `after`) whose text starts with `starts`."""
 
         def found() -> StoredMessage | None:
@@ -62,7 +64,7 @@ class BotUnderTest:
                 None,
             )
 
-        await self.server.wait_until(lambda: found() is not None, WAIT, f"a bot message {starts!r}")
+        await self.server.wait_until(lambda: found() is not None, within, f"a bot message {starts!r}")
         message = found()
         assert message is not None
         return message

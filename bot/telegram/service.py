@@ -45,8 +45,8 @@ from bot.telegram.channel import TelegramChannel
 from bot.telegram.delivery import CHANNEL, Delivery, Pictures
 from bot.telegram.gate import UpdateGate
 from bot.telegram.keyboards import LiveKeyboards
+from bot.telegram.pacing import SendPacer
 from bot.telegram.push import TelegramPusher
-from bot.telegram.retry import RetryAfter
 from dialogs.campaign_view import TELEGRAM_USERNAME
 from dialogs.catalogue import Catalogue
 from dialogs.engine import Engine
@@ -75,12 +75,12 @@ def install(app: web.Application, settings: Settings, engine: Engine) -> None:
 
 
 def make_bot(settings: Settings) -> Bot:
-    """The bot and its session (no network yet), with flood-control retries."""
+    """The bot and its session (no network yet), with every message paced (`bot.telegram.pacing`)."""
     if settings.telegram_token is None:
         raise ValueError("CXBOT_TELEGRAM_TOKEN is not set")
     api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else PRODUCTION
     session = AiohttpSession(api=api)
-    session.middleware(RetryAfter())
+    session.middleware(SendPacer(settings.telegram_rate))
     return Bot(settings.telegram_token.get_secret_value(), session=session)
 
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import math
 import socket
 import time
 from collections import deque
@@ -54,6 +55,19 @@ _DEFAULT_FAILURES = {
 }
 
 
+FLOODED_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
+)
+"""The calls Telegram counts against a bot's messages per second."""
+
+
 class FakeBotAPI:
     """An aiohttp app on 127.0.0.1 (ephemeral port) serving ``/bot{token}/{method}`` and
     ``/file/bot{token}/{path}`` like the Telegram Bot API, plus test-side inspection and control."""
@@ -69,8 +83,14 @@ class FakeBotAPI:
         max_poll_wait: float = 1.0,
         check_results: bool = True,
         allow_local_http_webhook: bool = True,
+        flood_limit: int | None = None,
     ) -> None:
         self.token = token
+        self.flood_limit = flood_limit
+        """Messages sent or edited per second, over all chats, beyond which calls get 429 with
+        `retry_after`, as Telegram refuses bulk sends (None: no limit)."""
+        self._flood_window: deque[float] = deque()
+        self.flood_refusals = 0
         self.spec = spec or load_spec()
         self.strict_html = strict_html
         self.max_poll_wait = max_poll_wait
@@ -378,6 +398,7 @@ class FakeBotAPI:
             return
         try:
             self._raise_injected(call.method)
+            self._check_flood(call.method)
             outcome = handler(call.params)
             if inspect.isawaitable(outcome):
                 outcome = await outcome
@@ -393,6 +414,19 @@ class FakeBotAPI:
             result = self._stubs[method]
             return lambda params: result
         raise api_error(501, f"FakeBotAPI does not implement {method}; use server.stub({method!r}, result)")
+
+    def _check_flood(self, method: str) -> None:
+        """Refuse a message beyond `flood_limit` in the last second, with the whole seconds to wait."""
+        if self.flood_limit is None or method not in FLOODED_METHODS:
+            return
+        now = time.monotonic()
+        window = self._flood_window
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self.flood_limit:
+            self.flood_refusals += 1
+            raise too_many_requests(max(1, math.ceil(window[0] + 1.0 - now)))
+        window.append(now)
 
     def _raise_injected(self, method: str) -> None:
         queue = self._failures.get(method)
