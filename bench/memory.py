@@ -53,7 +53,8 @@ async def measure(people: int, directory: Path) -> None:
     print(f"  {people:,} people, 2 messages each, in {elapsed:.0f} s")
     growth = after - before
     print(
-        f"  baseline (engine ready): {before:.0f} MB; after: {after:.0f} MB; growth {growth:.0f} MB (goal: < 100)"
+        f"  baseline (engine ready): {before:.0f} MB; after: {after:.0f} MB; growth {growth:.0f} MB "
+        "(goal: under 100)"
     )
 
 

@@ -99,11 +99,13 @@ def main() -> None:
     memory = statistics.median(m for _, m in serves) / 1024
     chat = statistics.median(chats)
     print(
-        f"  cxbot serve (no Telegram): /healthz after {ready:.2f} s (goal: 2 s), idle {memory:.0f} MB (goal: <150)"
+        f"  cxbot serve (no Telegram): /healthz after {ready:.2f} s (goal: 2 s), "
+        f"idle at {memory:.0f} MB (goal: under 150)"
     )
     print(f"  cxbot chat: question 1 after {chat:.2f} s (goal: 1 s)")
     print(
-        f"  baseline, python -c pass: {bare:.2f} s; serve takes {ready / bare:.0f}x that, chat {chat / bare:.0f}x"
+        f"  baseline, python -c pass: {bare:.2f} s; "
+        f"serve takes {ready / bare:.0f}x that, chat {chat / bare:.0f}x"
     )
 
 

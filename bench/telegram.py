@@ -41,7 +41,8 @@ async def measure(people: int, directory: Path) -> None:
         print(f"  {people:,} people: every one had question 1 after {elapsed:.1f} s")
         print(f"  messages sent: {sent:,}; refused with 429: {server.flood_refusals}")
         print(
-            f"  baseline, the limit's own pace ({LIMIT}/s): {floor:.1f} s; the burst took {elapsed / floor:.2f}x that"
+            f"  baseline, the limit's own pace ({LIMIT}/s): {floor:.1f} s; "
+            f"the burst took {elapsed / floor:.2f}x that"
         )
 
 
