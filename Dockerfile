@@ -16,7 +16,7 @@ COPY bot ./bot
 COPY dialogs ./dialogs
 COPY frameworks ./frameworks
 COPY storage ./storage
-RUN pip install . && useradd --system --create-home cxbot && mkdir /data && chown cxbot /data
+RUN pip install ".[fast]" && useradd --system --create-home cxbot && mkdir /data && chown cxbot /data
 
 USER cxbot
 VOLUME /data
