@@ -16,13 +16,24 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
 from storage.executor import AsyncpgExecutor
 from storage.migrate import upgrade
-from storage.store import Job, StepJob, T
+from storage.store import STEP_WAIT, Job, StepJob, StoreBusy, T
 
+UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    DisconnectionError,
+    OperationalError,
+    InterfaceError,
+)
+"""What asyncpg (or SQLAlchemy over it) raises while the server is down, starting, shutting down or
+unreachable."""
 STEP_POOL = 16
 """Connections for messages: enough to keep a core busy while some wait for row locks."""
 
@@ -61,23 +72,35 @@ class PostgresStore:
         )
 
     async def step(self, job: StepJob[T]) -> T:
+        """A message's job in one transaction; `StoreBusy` if no connection is to be had within
+        `STEP_WAIT` seconds or the server goes away (it restarts, the network breaks): the
+        transaction did not commit, and the pool reconnects by itself when the server is back."""
         if self._steps is None:
             raise RuntimeError("the store is not open")
         connection: Any
-        async with self._steps.acquire() as connection, connection.transaction():
-            result: T = await greenlet_spawn(job, AsyncpgExecutor(connection))
-            return result
+        try:
+            async with self._steps.acquire(timeout=STEP_WAIT) as connection, connection.transaction():
+                result: T = await greenlet_spawn(job, AsyncpgExecutor(connection))
+                return result
+        except (TimeoutError, OSError, *UNAVAILABLE) as error:
+            raise StoreBusy(f"the database is unavailable: {type(error).__name__}") from error
 
     async def run(self, job: Job[T]) -> T:
-        async with self._engine.begin() as conn:
-            return await conn.run_sync(job)
+        try:
+            async with self._engine.begin() as conn:
+                return await conn.run_sync(job)
+        except (OSError, *UNAVAILABLE) as error:
+            raise StoreBusy(f"the database is unavailable: {type(error).__name__}") from error
 
     async def read(self, job: Job[T]) -> T:
         """A read-only transaction on a pooled connection (row locks of writers do not block it)."""
-        async with self._engine.connect() as conn:
-            conn = await conn.execution_options(postgresql_readonly=True)
-            async with conn.begin():
-                return await conn.run_sync(job)
+        try:
+            async with self._engine.connect() as conn:
+                conn = await conn.execution_options(postgresql_readonly=True)
+                async with conn.begin():
+                    return await conn.run_sync(job)
+        except (OSError, *UNAVAILABLE) as error:
+            raise StoreBusy(f"the database is unavailable: {type(error).__name__}") from error
 
     async def close(self) -> None:
         steps, self._steps = self._steps, None

@@ -5,21 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
+import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from storage.executor import executor_for
 from storage.migrate import upgrade
-from storage.store import Job, StepJob, T
+from storage.store import STEP_WAIT, Job, StepJob, StoreBusy, T
 
 MAX_GROUP = 64
 """Jobs per commit at most: enough to share an fsync widely, few enough that one group holds the
 GIL only a few milliseconds (measured: p99 45 ms with 256 at 64 connections, 24 ms with 32)."""
+BUSY_WAIT_MS = 2000
+"""How long SQLite waits for a lock another process holds before saying "database is locked"."""
 READERS = 2
 """Connections for reports: in WAL mode they read a snapshot while the writer goes on."""
 
@@ -28,6 +33,8 @@ READERS = 2
 class _Pending:
     job: Job[Any]
     future: asyncio.Future[Any]
+    deadline: float | None = None
+    """The monotonic time after which the job is refused unstarted (None: it waits its turn)."""
 
 
 _STOP = object()
@@ -62,16 +69,20 @@ class SqliteStore:
             raise
         self._open = True
 
-    async def run(self, job: Job[T]) -> T:
+    async def run(self, job: Job[T], within: float | None = None) -> T:
+        """Run the job in the next group; with `within`, refuse it (`StoreBusy`) if it has not
+        started by then."""
         if not self._open or self._loop is None:
             raise RuntimeError("the store is not open")
         future: asyncio.Future[T] = self._loop.create_future()
-        self._queue.put(_Pending(job, future))
+        deadline = time.monotonic() + within if within is not None else None
+        self._queue.put(_Pending(job, future, deadline))
         return await future
 
     async def step(self, job: StepJob[T]) -> T:
-        """A per-message job: on the writer thread, through an executor on its sqlite3 connection."""
-        return await self.run(lambda conn: job(executor_for(conn)))
+        """A per-message job: on the writer thread, through an executor on its sqlite3 connection;
+        refused as busy if the database keeps it from starting for `STEP_WAIT` seconds."""
+        return await self.run(lambda conn: job(executor_for(conn)), within=STEP_WAIT)
 
     async def read(self, job: Job[T]) -> T:
         """Run a read-only job on a reader connection in a worker thread (the writer thread's queue
@@ -136,21 +147,33 @@ class SqliteStore:
         return group
 
     def _run_group(self, conn: Connection, group: list[_Pending]) -> list[tuple[Any, bool, Any]]:
+        now = time.monotonic()
+        late = [p for p in group if p.deadline is not None and p.deadline < now]
+        group = [p for p in group if p not in late]
+        outcomes = [(p.future, False, StoreBusy("the database was busy for too long")) for p in late]
+        if not group:
+            return outcomes
         try:
-            with conn.begin():
+            transaction = conn.begin()
+        except OperationalError as error:  # locked by another process past the wait: refuse them all
+            return outcomes + [(p.future, False, _busy_or(error)) for p in group]
+        try:
+            with transaction:
                 values = [pending.job(conn) for pending in group]
         except Exception as error:
             if len(group) == 1:
-                return [(group[0].future, False, error)]
-            return [self._run_alone(conn, pending) for pending in group]
-        return [(pending.future, True, value) for pending, value in zip(group, values, strict=True)]
+                return [*outcomes, (group[0].future, False, _busy_or(error))]
+            return outcomes + [self._run_alone(conn, pending) for pending in group]
+        return outcomes + [
+            (pending.future, True, value) for pending, value in zip(group, values, strict=True)
+        ]
 
     def _run_alone(self, conn: Connection, pending: _Pending) -> tuple[Any, bool, Any]:
         try:
             with conn.begin():
                 return (pending.future, True, pending.job(conn))
         except Exception as error:
-            return (pending.future, False, error)
+            return (pending.future, False, _busy_or(error))
 
     def _settle(self, outcomes: list[tuple[Any, bool, Any]]) -> None:
         """Hand a whole group's outcomes to the event loop in one wake-up."""
@@ -158,6 +181,18 @@ class SqliteStore:
         # RuntimeError: the loop closed while the job ran, so nobody awaits its outcome
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(_resolve, outcomes)
+
+
+def _busy_or(error: Exception) -> Exception:
+    """`StoreBusy` for SQLite's "database is locked" (another process held the lock past our wait),
+    the error itself otherwise."""
+    original = getattr(error, "orig", error)
+    code = getattr(original, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        busy = StoreBusy("the database is locked by another process")
+        busy.__cause__ = error
+        return busy
+    return error
 
 
 def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -195,7 +230,7 @@ def _make_engine(url: URL, synchronous: str, reader: bool = False) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         if reader:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()

@@ -58,6 +58,16 @@ class StoreUnavailable(RuntimeError):
     """The database could not be opened or migrated; the message says where and why."""
 
 
+class StoreBusy(RuntimeError):
+    """The database could not take a message's work in time (locked, restarting, unreachable): nothing
+    was applied, and the same message can be sent again (with its id, it is then applied once)."""
+
+
+STEP_WAIT = 3.0
+"""Seconds a message's work may wait to start before it is refused as busy (with the database's own
+lock wait after it, a message is answered within about five seconds either way)."""
+
+
 def normalise_url(url: str) -> URL:
     """Pick cxbot's driver for a URL: sqlite3 on a writer thread, or asyncpg."""
     try:

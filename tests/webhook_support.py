@@ -57,7 +57,8 @@ def resolved(host: str, address: str, port: int) -> ResolveResult:
 
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings of a test: a SQLite file in `tmp_path`, nothing read from the environment."""
-    return Settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/t.db", **overrides)
+    overrides.setdefault("database_url", f"sqlite:///{tmp_path}/t.db")
+    return Settings(_env_file=None, **overrides)
 
 
 @asynccontextmanager

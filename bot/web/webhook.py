@@ -44,12 +44,18 @@ from bot.web.url_guard import CallbackRefused
 from dialogs.engine import Engine
 from dialogs.types import Inbound, Reply
 from storage.campaign_statements import FAILED, SENT
+from storage.store import StoreBusy
 
 CHANNEL = "webhook"
 STATUS_PATH = "/webhooks/rest/"
 REST_PATH = "/webhooks/rest/webhook"
 CALLBACK_PATH = "/webhooks/callback/webhook"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+RETRY_AFTER = 2
+BUSY = (
+    "the database is busy, so nothing was applied: send the message again in a moment "
+    "(with the same metadata.message_id or Idempotency-Key, it is applied once)"
+)
 
 
 def install(app: web.Application, settings: Settings, engine: Engine) -> None:
@@ -132,7 +138,10 @@ class RestWebhook:
         inbound = Inbound(
             CHANNEL, parsed.sender, parsed.message, parsed.message_id, push_url=parsed.callback_url
         )
-        replies = await self.engine.handle(inbound)
+        try:
+            replies = await self.engine.handle(inbound)
+        except StoreBusy:
+            return json_error(503, BUSY, {"Retry-After": str(RETRY_AFTER)})
         base = base_url(request, self.settings)
         messages = render_replies(replies, parsed.sender, base)
         if url is None:
