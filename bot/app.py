@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 
 from bot.settings import Settings
 from dialogs.catalogue import catalogue
 from dialogs.engine import Engine
 from frameworks.registry import FrameworkRegistry
-from storage.repository import forget_replies_before
+from storage.repository import REMEMBER_REPLIES_FOR, forget_replies_before
 from storage.store import open_store
-
-REMEMBER_REPLIES_FOR = timedelta(days=2)
 
 
 @asynccontextmanager

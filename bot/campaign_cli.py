@@ -166,7 +166,7 @@ def _owner(text: str | None) -> tuple[str, str]:
     if not text:
         return "terminal", getpass.getuser()
     channel, found, sender = text.partition(":")
-    if found and channel in ("telegram", "webhook", "terminal") and sender:
+    if found and channel in ("telegram", "webhook", "web", "terminal") and sender:
         return channel, sender
     return "terminal", text
 

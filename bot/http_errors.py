@@ -8,6 +8,8 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.log_privacy import log_failure
+
 log = logging.getLogger(__name__)
 
 
@@ -27,9 +29,23 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return json_error(error.status, _message(request, error), _kept_headers(error))
     except asyncio.CancelledError:
         raise
-    except Exception:
-        log.exception("unexpected error answering %s %s", request.method, request.path)
+    except Exception as error:
+        if isinstance(error, ConnectionError) and _hung_up(request):  # the client left, or was cut off
+            log.debug("connection closed answering %s %s", request.method, _route(request), exc_info=True)
+            return json_error(400, "the connection was closed")
+        log_failure(log, f"unexpected error answering {request.method} {_route(request)}", error)
         return json_error(500, "something went wrong on the server; the error has been logged")
+
+
+def _route(request: web.Request) -> str:
+    """The route's template (`/dashboard/{token}`), not the path: a path may carry a secret token."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "(no route)"
+
+
+def _hung_up(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _message(request: web.Request, error: web.HTTPException) -> str:

@@ -1,5 +1,6 @@
-"""Campaign work that runs by itself in `cxbot serve`: due jobs (closing dates, scheduled reminders
-and rounds), then reminders pushed through the channels that can push.
+"""Work that runs by itself in `cxbot serve`: due campaign jobs (closing dates, scheduled reminders
+and rounds), then reminders pushed through the channels that can push; and, every hour, forgetting
+the replies kept for deduplication once retries can no longer come.
 
 Every few seconds it claims what is due in the database (`storage.campaign_jobs`), so the work
 survives restarts and runs once across processes; the timer is only a prompt to look.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import partial
@@ -18,11 +20,13 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from bot.app_keys import ENGINE, SETTINGS
+from bot.log_privacy import log_failure
 from bot.push import PUSHERS, Pusher
 from dialogs.campaign_view import nudge_reply
 from dialogs.engine import Engine
 from storage.campaign_jobs import Push, claim_pushes, run_due_jobs, settle_push
 from storage.campaign_statements import FAILED
+from storage.repository import REMEMBER_REPLIES_FOR, forget_replies_before
 
 PUSH_BATCH = 50
 log = logging.getLogger(__name__)
@@ -45,17 +49,21 @@ async def _lifespan(app: web.Application) -> AsyncIterator[None]:
 class Scheduler:
     """Looks for due work every `interval` seconds (at once again after a full batch)."""
 
+    housekeeping_every = 3600.0
+    """Seconds between two clean-ups of remembered replies (the first comes at start)."""
+
     def __init__(self, engine: Engine, pushers: dict[str, Pusher], interval: float) -> None:
         self.engine = engine
         self.pushers = pushers
         self.interval = interval
+        self.next_housekeeping = time.monotonic()
 
     async def run_forever(self) -> None:
         while True:
             try:
                 busy = await self.tick()
-            except Exception:  # a database hiccup must not end scheduling: log it, try again later
-                log.exception("scheduled campaign work failed; trying again in %s s", self.interval)
+            except Exception as error:  # a database hiccup must not end scheduling: log it, try again later
+                log_failure(log, f"scheduled campaign work failed; trying again in {self.interval} s", error)
                 busy = False
             if not busy:
                 await asyncio.sleep(self.interval)
@@ -69,11 +77,22 @@ class Scheduler:
             return framework.version if framework else None
 
         now = datetime.now(UTC)
+        if time.monotonic() >= self.next_housekeeping:
+            await self.housekeeping(now)
         await self.engine.store.run(partial(run_due_jobs, now=now, versions=version))
         pushes = await self.engine.store.run(partial(self._claim, now=now))
         for push in pushes:
             await self._push(push)
         return len(pushes) == PUSH_BATCH
+
+    async def housekeeping(self, now: datetime) -> None:
+        """Forget remembered replies that no retry can ask for any more."""
+        self.next_housekeeping = time.monotonic() + self.housekeeping_every
+        forgotten = await self.engine.store.run(
+            partial(forget_replies_before, before=now - REMEMBER_REPLIES_FOR)
+        )
+        if forgotten:
+            log.info("forgot %d remembered replies older than %s", forgotten, REMEMBER_REPLIES_FOR)
 
     def _claim(self, conn: Connection, now: datetime) -> list[Push]:
         direct = [name for name, pusher in self.pushers.items() if not pusher.needs_address]
@@ -87,8 +106,8 @@ class Scheduler:
             try:
                 replies = [nudge_reply(self.engine.context.cat, push.nudge)]
                 outcome = await pusher.push(push.sender, push.callback_url, replies)
-            except Exception:  # the reminder is shown when they next write instead
-                log.exception("a reminder through %s could not be sent", push.channel)
+            except Exception as error:  # the reminder is shown when they next write instead
+                log_failure(log, f"a reminder through {push.channel} could not be sent", error)
             await asyncio.sleep(pusher.pace)
         settle = partial(settle_push, nudge=push.nudge.id, outcome=outcome, now=datetime.now(UTC))
         await self.engine.store.run(settle)

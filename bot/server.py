@@ -16,6 +16,11 @@ is not set). `channel_installers()` lists them, in order; add a channel there.
 `serve` opens the engine, runs the app until SIGINT or SIGTERM, then shuts down gracefully:
 aiohttp stops accepting connections and finishes requests under way, the clean-up contexts run
 (callback deliveries drain, sessions close), and the store is closed last.
+
+Facing the network, `serve` raises the descriptor limit to its hard limit, guards every connection
+(`bot.connections`: a deadline for each request to arrive, caps on open connections with room kept
+for `/healthz`), collapses repeated log records (`bot.log_limits`), and names itself only `cxbot`
+in the `Server` header.
 """
 
 from __future__ import annotations
@@ -25,16 +30,19 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 
-from aiohttp import web
+from aiohttp import hdrs, web, web_response
 
 from bot import scheduler
 from bot.app import running_engine
 from bot.app_keys import CHARTS, ENGINE, SETTINGS
 from bot.chart_cache import ChartCache
+from bot.connections import ConnectionGuard, caps_for, descriptor_limit, raise_descriptor_limit
 from bot.http_errors import json_error, json_errors
+from bot.log_limits import RepeatCollapser, log_to_stderr, summarise_periodically
 from bot.push import PUSHERS
 from bot.settings import Settings
 from bot.startup import CannotStart
@@ -48,7 +56,14 @@ log = logging.getLogger(__name__)
 
 ChannelInstaller = Callable[[web.Application, Settings, Engine], None]
 HEALTH_TIMEOUT = 5.0
+HEALTH_PATH = "/healthz"
 CHART_CACHE_SIZE = 256
+SERVER_NAME = "cxbot"
+"""The `Server` header: no software or versions for a scanner to match against known flaws."""
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+SUMMARY_EVERY = 10.0
+"""How often the counts of collapsed log repeats are written, once their window has ended."""
+CONNECTIONS = web.AppKey("connections", ConnectionGuard)
 
 
 def channel_installers() -> list[ChannelInstaller]:
@@ -63,12 +78,16 @@ def build_app(
     settings: Settings, engine: Engine, installers: Sequence[ChannelInstaller] | None = None
 ) -> web.Application:
     """The app with the core routes and every channel (`channel_installers()` unless given)."""
-    app = web.Application(middlewares=[CorsPolicy(settings.cors_origins).middleware(), json_errors])
+    guard = ConnectionGuard(caps_for(settings, descriptor_limit()), settings.request_timeout, [HEALTH_PATH])
+    cors = CorsPolicy(settings.cors_origins)
+    app = web.Application(middlewares=[cors.middleware(), guard.middleware(), json_errors])
+    app.on_response_prepare.append(name_server)
+    app[CONNECTIONS] = guard
     app[SETTINGS] = settings
     app[ENGINE] = engine
     app[CHARTS] = ChartCache(CHART_CACHE_SIZE, catalogue(settings.locale).text("chart_no_answers"))
     app[PUSHERS] = {}
-    app.router.add_get("/healthz", health)
+    app.router.add_get(HEALTH_PATH, health)
     app.router.add_get("/openapi.json", partial(openapi, document=openapi_document(settings)))
     app.router.add_get(r"/charts/{token:[A-Za-z0-9_-]{1,64}}.png", chart)
     for install in channel_installers() if installers is None else installers:
@@ -89,6 +108,11 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": store.backend})
 
 
+async def name_server(request: web.Request, response: web.StreamResponse) -> None:
+    """`Server: cxbot` on every answer of the app."""
+    response.headers[hdrs.SERVER] = SERVER_NAME
+
+
 async def openapi(request: web.Request, document: dict[str, object]) -> web.Response:
     """The OpenAPI document."""
     return web.json_response(document)
@@ -107,48 +131,85 @@ async def chart(request: web.Request) -> web.Response:
 
 def serve(settings: Settings) -> int:
     """Run the server until SIGINT or SIGTERM; the exit status."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    collapser = log_to_stderr(logging.INFO, LOG_FORMAT)
     for chatty in ("alembic", "transitions"):  # a line per migration step or state change is noise here
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    descriptors = raise_descriptor_limit()
+    # aiohttp answers malformed HTTP itself, before any app sees the request: name cxbot there too
+    aiohttp_name, web_response.SERVER_SOFTWARE = web_response.SERVER_SOFTWARE, SERVER_NAME
     try:
         with asyncio.Runner(loop_factory=fast_loop()) as runner:
-            runner.run(_serve(settings))
+            runner.run(_serve(settings, descriptors, collapser))
     except CannotStart as error:
         print(f"cxbot: {error}", file=sys.stderr)
         return 1
+    finally:
+        web_response.SERVER_SOFTWARE = aiohttp_name
     return 0
 
 
-async def _serve(settings: Settings) -> None:
-    async with running_engine(settings) as engine:
-        runner = web.AppRunner(build_app(settings, engine), handle_signals=False, access_log=None)
-        try:
-            await runner.setup()  # starts the channels: a CannotStart from one of them stops here
-            site = web.TCPSite(runner, settings.host, settings.port)
+async def _serve(settings: Settings, descriptors: int, collapser: RepeatCollapser | None) -> None:
+    summaries = asyncio.create_task(summarise_periodically(collapser, SUMMARY_EVERY)) if collapser else None
+    try:
+        async with running_engine(settings) as engine:
+            app = build_app(settings, engine)
+            _log_limits(app[CONNECTIONS], descriptors)
+            runner = web.AppRunner(
+                app, handle_signals=False, access_log=None, keepalive_timeout=settings.keepalive_timeout
+            )
             try:
-                await site.start()
-            except OSError as error:
-                where = f"{settings.host}:{settings.port}"
-                raise CannotStart(f"cannot serve on {where}: {error.strerror or error}") from error
-            settle_heap()
-            for address in runner.addresses:
-                host, port = address[0], address[1]
-                log.info(
-                    "cxbot serving on http://%s:%s/ (webhook: /webhooks/rest/webhook)", _bracket(host), port
-                )
-            await _until_stopped()
-            log.info("shutting down")
-        finally:
-            await runner.cleanup()
+                await runner.setup()  # starts the channels: a CannotStart from one of them stops here
+                await _run(runner, app[CONNECTIONS], settings)
+            finally:
+                await runner.cleanup()
+    finally:
+        if summaries is not None:
+            summaries.cancel()
 
 
-async def _until_stopped() -> None:
+async def _run(runner: web.AppRunner, guard: ConnectionGuard, settings: Settings) -> None:
+    listener = await _listen(runner, guard, settings)
+    try:
+        settle_heap()
+        with _stop_signals() as stop:  # before saying it serves: whoever reads that may stop it
+            for sock in listener.sockets:
+                host, port = sock.getsockname()[:2]
+                where = f"http://{_bracket(host)}:{port}/"
+                log.info("cxbot serving on %s (webhook: /webhooks/rest/webhook)", where)
+            await stop.wait()
+        log.info("shutting down")
+    finally:
+        listener.close()  # no new connections; those open finish their requests in runner.cleanup()
+
+
+def _log_limits(guard: ConnectionGuard, descriptors: int) -> None:
+    log.info(
+        "limits: %d descriptors, %d connections (beyond %d only %s), %g s for a request to arrive",
+        *(descriptors, guard.caps.hard, guard.caps.soft, HEALTH_PATH, guard.request_timeout),
+    )
+
+
+async def _listen(runner: web.AppRunner, guard: ConnectionGuard, settings: Settings) -> asyncio.Server:
+    """Listen on the configured address, every connection guarded (instead of aiohttp's `TCPSite`,
+    which would hand connections to aiohttp unguarded)."""
+    assert runner.server is not None, "runner.setup() first"
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.create_server(guard.protocol_factory(runner.server), settings.host, settings.port)
+    except OSError as error:
+        where = f"{settings.host}:{settings.port}"
+        raise CannotStart(f"cannot serve on {where}: {error.strerror or error}") from error
+
+
+@contextmanager
+def _stop_signals() -> Iterator[asyncio.Event]:
+    """An event set by SIGINT or SIGTERM while inside."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await stop.wait()
+        yield stop
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)

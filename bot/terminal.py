@@ -12,10 +12,13 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.links import resolved
+from bot.log_privacy import log_failure
 from dialogs.engine import Engine
 from dialogs.types import Button, Inbound, Reply, ReplyKind
 
 CHANNEL = "terminal"
+GOODBYE = "Bye. Your answers are saved."
+"""The last line of an interactive chat, however it ends (Ctrl-D, Ctrl-C)."""
 log = logging.getLogger(__name__)
 
 
@@ -70,8 +73,8 @@ class TerminalChat:
         inbound = Inbound(CHANNEL, self.user, payload_for(text, self.buttons), display_name=self.user)
         try:
             replies = await self.engine.handle(inbound)
-        except Exception:  # a bug or a database fault: say so, keep chatting; nothing was half-stored
-            log.exception("could not handle %r", text[:80])
+        except Exception as error:  # a bug or a database fault: say so, keep chatting (nothing half-stored)
+            log_failure(log, "could not handle a message", error)
             print(self.engine.context.cat.text("internal_error"), end="\n\n", file=self.out)
             return
         for reply in replies:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from dialogs import machine as m
 from dialogs.campaign_view import group_reply
 from dialogs.catalogue import Catalogue
 from dialogs.render import answered_reply, question_reply, review_reply
@@ -214,6 +215,20 @@ class Conversation:
         run, framework = self.current()
         self.replies.append(question_reply(self.cat, framework, run.number, run.cursor, run.answers))
 
+    def show_where(self) -> None:
+        """Show again what the person is in the middle of: a question, the review, a confirmation or
+        the choice of a group; nothing when they are in the middle of nothing."""
+        shown = {
+            m.ASKING: self.show_question,
+            m.REVISING: self.show_question,
+            m.REVIEWING: self.show_review,
+            m.CONFIRMING_RESTART: self.show_confirm_restart,
+            m.CONFIRMING_DELETE: self.show_confirm_delete,
+            m.CHOOSING_GROUP: self.show_groups,
+        }.get(self.state)
+        if shown is not None and (self.run is not None or self.state not in m.NEEDS_RUN):
+            shown(None)
+
     def show_review(self, _: EventData = None) -> None:
         run, framework = self.current()
         self.replies.append(review_reply(self.cat, framework, run.number, run.answers))
@@ -276,6 +291,10 @@ class Conversation:
 
     def show_confirm_delete(self, _: EventData) -> None:
         self._confirm(self.cat.text("confirm_delete"), "delete", "button_yes_delete")
+
+    def show_how_to_erase(self) -> None:
+        """The erasure is still waiting for its own button or word: say so, with the buttons again."""
+        self._confirm(self.cat.text("confirm_delete_how"), "delete", "button_yes_delete")
 
     def _confirm(self, text: str, what: str, yes_key: str) -> None:
         buttons = (Button(self.cat.text(yes_key), f"/yes {what}"), Button(self.cat.text("button_no"), "/no"))

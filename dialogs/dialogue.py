@@ -223,12 +223,12 @@ class Dialogue:
     def _answer_payload(self, conv: Conversation, command: Command) -> None:
         parsed = parse_answer_payload(command)
         if parsed is None or conv.run is None or conv.state not in (m.ASKING, m.REVISING):
-            conv.say("stale_button")
+            self._stale(conv)
             return
         run_number, index, value = parsed
         run, framework = conv.current()
         if run_number != run.number or index != run.cursor or value not in framework.scale_values:
-            conv.say("stale_button")
+            self._stale(conv)
             return
         self.fire(conv, "answer", value=value)
 
@@ -236,7 +236,7 @@ class Dialogue:
         if conv.state not in (m.ASKING, m.REVISING):
             self._not_now(conv, command)
         elif self._pressed_elsewhere(conv, command):
-            conv.say("stale_button")
+            self._stale(conv)
         else:
             self.fire(conv, "answer", value=None)
 
@@ -244,7 +244,7 @@ class Dialogue:
         if conv.state not in m.IN_RUN:
             self._not_now(conv, command)
         elif self._pressed_elsewhere(conv, command):
-            conv.say("stale_button")
+            self._stale(conv)
         elif not self.fire(conv, "back"):
             conv.say("nothing_to_go_back_to")
             conv.show_question()
@@ -268,13 +268,20 @@ class Dialogue:
         if conv.state == m.REVIEWING and position is not None and _in_current_run(conv, position):
             self.fire(conv, "revise", index=position[1])
         else:
-            conv.say("stale_button")
+            self._stale(conv)
 
     def _submit(self, conv: Conversation, command: Command) -> None:
         if conv.state not in m.IN_RUN:
             self._not_now(conv, command)
         elif not self.fire(conv, "submit"):
             conv.say("nothing_to_submit")
+
+    def _stale(self, conv: Conversation) -> None:
+        """A press of an old button changes nothing; a channel that shows no live buttons of its own
+        (the webhook) gets what the person is in the middle of again, buttons and all."""
+        conv.say("stale_button")
+        if not conv.inbound.buttons_stay:
+            conv.show_where()
 
     def _not_now(self, conv: Conversation, command: Command) -> None:
         if conv.run is None:
@@ -289,14 +296,19 @@ class Dialogue:
             self._not_now(conv, command)
 
     def _delete(self, conv: Conversation, _: Command) -> None:
-        self.fire(conv, "ask_delete")
+        if conv.snapshot.stored:
+            self.fire(conv, "ask_delete")
+        else:  # nothing to erase, and asking would store someone just to erase them
+            conv.say("delete_nothing")
 
     def _yes(self, conv: Conversation, command: Command) -> None:
         what = command.args[0] if command.args else ""
         if conv.state == m.CONFIRMING_RESTART and what in ("", "restart"):
             self.fire(conv, "restart")
-        elif conv.state == m.CONFIRMING_DELETE and what in ("", "delete"):
+        elif conv.state == m.CONFIRMING_DELETE and what == "delete":
             self.fire(conv, "erase")
+        elif conv.state == m.CONFIRMING_DELETE and not what:
+            conv.show_how_to_erase()  # a bare yes could be a slip: erasure takes its button or word
         else:
             self._not_confirming(conv, command)
 
@@ -307,16 +319,21 @@ class Dialogue:
     def _not_confirming(self, conv: Conversation, command: Command) -> None:
         """A Yes button from a finished confirmation, or /yes or /no with nothing to confirm."""
         if command.args:
-            conv.say("stale_button")
+            self._stale(conv)
         else:
             self._not_now(conv, command)
 
     def _confirmation_word(self, conv: Conversation, text: str) -> None:
-        word = text.strip().lower().rstrip(".!")
-        if word in conv.cat.words("yes_words"):
+        word = " ".join(text.lower().split()).rstrip(".!")
+        erasing = conv.state == m.CONFIRMING_DELETE
+        if erasing and word in conv.cat.words("delete_words"):
+            self.fire(conv, "erase")
+        elif word in conv.cat.words("yes_words"):
             self._yes(conv, Command("yes", (), text))
         elif word in conv.cat.words("no_words"):
             self._no(conv, Command("no", (), text))
+        elif erasing:
+            conv.show_how_to_erase()
         else:
             conv.say("confirm_expected")
 

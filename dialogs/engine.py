@@ -3,11 +3,17 @@
 Per message: lock and load the participant's row and open runs, step the shared machine on a
 fresh `Conversation` (pure, synchronous), apply its changes, remember the replies for
 deduplication, commit. The reply is returned only after the commit.
+
+Someone not stored (new, or erased) is created only when a step has something to store: reading
+(`/mydata`, `/help`), the menu, an unknown command or an old button leave no row behind, and their
+replies are not remembered (a repeat of a message that changed nothing is answered afresh, alike).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from dataclasses import dataclass
 from functools import partial
 
 from dialogs.campaign_queries import answer_query, is_query
@@ -15,6 +21,7 @@ from dialogs.catalogue import Catalogue, catalogue
 from dialogs.commands import needs, parse
 from dialogs.conversation import Context, Conversation
 from dialogs.dialogue import Dialogue
+from dialogs.machine import IDLE
 from dialogs.result_view import stored_chart
 from dialogs.types import Chart, Inbound, Reply
 from frameworks.registry import FrameworkRegistry
@@ -27,6 +34,16 @@ MAX_TEXT = 4000
 """Longer messages are cut before parsing: nobody types an answer that long."""
 MAX_SENDER = 128
 MAX_NAME = 128
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Stepped:
+    """What one message's step gave: its replies, and whether it erased the person (the store then
+    scrubs the erased rows from its files)."""
+
+    replies: list[Reply]
+    erased: bool = False
 
 
 def delivery_key(inbound: Inbound) -> str | None:
@@ -41,6 +58,12 @@ def _replay(repo: Repository, channel: str, key: str | None) -> list[Reply] | No
     """The replies already given to this delivery, if it was handled before."""
     seen = repo.remembered_replies(channel, key) if key is not None else None
     return None if seen is None else [Reply.from_dict(item) for item in seen]
+
+
+def _stores_something(conv: Conversation) -> bool:
+    """Whether a step changed anything that has to be stored: a change, or a position other than a
+    new person's (idle, no run)."""
+    return bool(conv.changes) or conv.state != IDLE or conv.run is not None
 
 
 def _clean(text: str) -> str:
@@ -72,41 +95,67 @@ class Engine:
             return await self.store.read(
                 partial(answer_query, context=self.context, inbound=inbound, command=command)
             )
-        return await self.store.step(partial(self.step, inbound))
+        stepped = await self.store.step(partial(self.step, inbound))
+        if stepped.erased:
+            await self._scrub()
+        return stepped.replies
 
-    def step(self, inbound: Inbound, db: Executor) -> list[Reply]:
+    def step(self, inbound: Inbound, db: Executor) -> Stepped:
         """The synchronous step, run inside the store's transaction."""
         repo = Repository(db)
         key = delivery_key(inbound)
         # looked up before the participant, so a retried /deletemydata does not bring them back
         if (replayed := _replay(repo, inbound.channel, key)) is not None:
-            return replayed
-        name = _name(inbound.display_name)
-        participant_id, snapshot = repo.participant(inbound.channel, inbound.sender, name)
-        # PostgreSQL: a duplicate that waited for the participant's lock sees the first one's replies
-        if repo.dialect == "postgresql" and (replayed := _replay(repo, inbound.channel, key)) is not None:
-            return replayed
+            return Stepped(replayed)
         command = parse(_clean(inbound.text))
         wanted = needs(command)
-        repo.load_more(participant_id, snapshot, wanted)
         while True:
+            participant_id, snapshot = repo.participant(inbound.channel, inbound.sender)
+            # PostgreSQL: a duplicate that waited for the participant's lock (or for their creation)
+            # sees the first one's replies
+            if repo.dialect == "postgresql" and (replayed := _replay(repo, inbound.channel, key)) is not None:
+                return Stepped(replayed)
+            repo.load_more(participant_id, snapshot, wanted)
             conv = Conversation(snapshot, inbound, self.context)
             try:
                 self.dialogue.handle(conv, command)
-                break
             except MissingData as missing:  # rare (a run finishing): load it and step again, from scratch
                 wanted = wanted.merged(missing.needs)
                 repo = Repository(db, repo.now)
-                participant_id, snapshot = repo.participant(inbound.channel, inbound.sender, name)
-                repo.load_more(participant_id, snapshot, wanted)
+                continue
+            if participant_id is None and _stores_something(conv):
+                name = _name(inbound.display_name)
+                participant_id = repo.create_participant(inbound.channel, inbound.sender, name)
+                if participant_id is None:  # a concurrent first message stored them: step again on theirs
+                    repo = Repository(db, repo.now)
+                    continue
+            return self._save(repo, participant_id, conv, key)
+
+    def _save(
+        self, repo: Repository, participant_id: int | None, conv: Conversation, key: str | None
+    ) -> Stepped:
+        """Store what the step decided and remember its replies; nothing for someone not stored whose
+        step stored nothing."""
+        if participant_id is None:
+            return Stepped(conv.replies)
+        inbound = conv.inbound
+        erased = any(isinstance(change, EraseParticipant) for change in conv.changes)
         repo.apply(participant_id, conv.changes, conv.position())
-        if inbound.push_url is not None and inbound.push_url != snapshot.callback_url:
+        if inbound.push_url is not None and inbound.push_url != conv.snapshot.callback_url and not erased:
             repo.set_callback_url(participant_id, inbound.push_url)
         if key is not None:
-            erased = any(isinstance(change, EraseParticipant) for change in conv.changes)
             remembered = [reply.to_dict() for reply in conv.replies]
+            # an erasure's replies are kept unattached, so its retry is answered alike and creates nobody
             repo.remember_replies(inbound.channel, key, None if erased else participant_id, remembered)
-        return conv.replies
+        return Stepped(conv.replies, erased)
+
+    async def _scrub(self) -> None:
+        """After an erasure, have the store clear the erased rows out of its files; the erasure itself
+        is committed either way, so a failure here is logged, not the person's problem."""
+        try:
+            await self.store.scrub()
+        except Exception as error:  # noqa: BLE001 - the reply must still go out
+            log.warning("the database could not be scrubbed after an erasure: %s", type(error).__name__)
 
     async def chart(self, token: str) -> Chart | None:
         """The chart of the stored result a token names, or None if there is none."""

@@ -1,4 +1,9 @@
-"""`/mydata`: everything stored about the person, as readable text."""
+"""`/mydata`: everything stored about the person, as readable text.
+
+Every column kept about a person appears: their row (name, first and last seen, where they are in
+the dialogue, whether they are reachable, where a bridge takes reminders), each attempt with its
+answers and result, campaigns joined and run, reminders sent, and the replies kept for deduplication.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dialogs.catalogue import Catalogue
 from dialogs.render import answer_text, split_lines
 from dialogs.types import Reply, ReplyKind
 from frameworks.registry import FrameworkRegistry
+from storage.campaign_records import CampaignRecord
 from storage.records import ResultRecord, RunRecord, Snapshot
 
 
@@ -16,16 +22,68 @@ def my_data_replies(
     cat: Catalogue, frameworks: FrameworkRegistry, snapshot: Snapshot, channel: str, sender: str
 ) -> list[Reply]:
     """Profile, every attempt with every answer, and every result."""
-    if snapshot.created_at is None:
+    if not snapshot.stored:
         return [Reply(text=cat.text("mydata_none"))]
-    lines = [cat.text("mydata_profile", channel=channel, sender=sender, created=_when(snapshot.created_at))]
+    lines = _profile_lines(cat, snapshot, channel, sender)
     results = {r.run_number: r for r in snapshot.results}
+    campaigns = _known_campaigns(snapshot)
     for run in sorted(snapshot.runs.values(), key=lambda r: r.number):
         lines += _run_lines(cat, frameworks, run, results.get(run.number))
+        lines += _run_campaign_lines(cat, run, campaigns)
     lines += _campaign_lines(cat, snapshot)
-    lines += ["", cat.text("mydata_footer")]
+    lines += ["", _kept_line(cat, snapshot), "", cat.text("mydata_footer")]
     title = cat.text("mydata_title")
     return [Reply(text=part, title=title, kind=ReplyKind.INFO) for part in split_lines("\n".join(lines))]
+
+
+def _profile_lines(cat: Catalogue, snapshot: Snapshot, channel: str, sender: str) -> list[str]:
+    """The person's own row: who, when, where in the dialogue, and whether messages reach them."""
+    assert snapshot.created_at is not None
+    assert snapshot.last_seen_at is not None
+    seen = {"created": _when(snapshot.created_at), "last_seen": _when(snapshot.last_seen_at)}
+    name = snapshot.display_name
+    return [
+        cat.text("mydata_profile", channel=channel, sender=sender, **seen),
+        cat.text("mydata_name", name=name) if name else cat.text("mydata_no_name"),
+        cat.text("mydata_where", where=_where(cat, snapshot)),
+        cat.text("mydata_unreachable" if snapshot.inactive else "mydata_reachable"),
+    ]
+
+
+def _where(cat: Catalogue, snapshot: Snapshot) -> str:
+    """The stored dialogue state in words (the question is the active attempt's cursor)."""
+    run = snapshot.runs.get(snapshot.active_run) if snapshot.active_run is not None else None
+    number = run.cursor + 1 if run else 0
+    title = snapshot.joining.title if snapshot.joining else ""
+    return cat.text(f"mydata_where_{snapshot.state}", run=snapshot.active_run, number=number, title=title)
+
+
+def _known_campaigns(snapshot: Snapshot) -> dict[int, CampaignRecord]:
+    """The campaigns loaded with the person's history, by id."""
+    found = dict(snapshot.run_campaigns)
+    found.update((campaign.id, campaign) for campaign, _ in snapshot.memberships)
+    found.update((campaign.id, campaign) for campaign, _ in snapshot.running)
+    return found
+
+
+def _run_campaign_lines(cat: Catalogue, run: RunRecord, campaigns: dict[int, CampaignRecord]) -> list[str]:
+    campaign = campaigns.get(run.campaign_id) if run.campaign_id is not None else None
+    if campaign is None:
+        return []
+    return [cat.text("mydata_run_campaign", title=campaign.title, round=run.round)]
+
+
+def _kept_line(cat: Catalogue, snapshot: Snapshot) -> str:
+    kept = snapshot.kept_replies
+    if kept is None:
+        return cat.text("mydata_kept_none")
+    return cat.text(
+        "mydata_kept",
+        count=kept.count,
+        first=_when(kept.first),
+        last=_when(kept.last),
+        until=_when(kept.until),
+    )
 
 
 def _run_lines(
@@ -39,6 +97,7 @@ def _run_lines(
             "mydata_run",
             number=run.number,
             title=framework.title if framework else run.framework_id,
+            version=run.framework_version,
             started=_when(run.started_at),
             status=status,
             answered=sum(1 for value in run.answers.values() if value is not None),
@@ -80,6 +139,9 @@ def _campaign_lines(cat: Catalogue, snapshot: Snapshot) -> list[str]:
             "",
             cat.text("mydata_running", title=campaign.title, code=codes.shown(campaign.code), role=role),
         ]
+    for sent in snapshot.nudges_sent:
+        when = _when(sent.latest)
+        lines += ["", cat.text("mydata_nudges", title=sent.campaign.title, count=sent.count, when=when)]
     if snapshot.callback_url:
         lines += ["", cat.text("mydata_callback", url=snapshot.callback_url)]
     return lines

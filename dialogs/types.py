@@ -22,6 +22,9 @@ class Inbound:
     display_name: str | None = None
     push_url: str | None = None
     """Where this person's bridge takes messages the bot starts (reminders): a webhook callback URL."""
+    buttons_stay: bool = True
+    """The channel keeps the live question's buttons on screen (Telegram edits old ones away), so a
+    stale press needs only a notice; False where only the latest answer's buttons can be pressed."""
 
 
 class ReplyKind(StrEnum):

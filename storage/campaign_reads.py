@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
 
-from storage.campaign_records import CampaignRecord
+from storage.campaign_records import CampaignRecord, NudgesSent
 from storage.campaign_repository import campaigns_by_id
 from storage.campaign_statements import COMPLETED, JOINED, LEFT, STARTED
 from storage.executor import Executor, on_executor
@@ -42,6 +42,16 @@ NUDGES = (
         campaign_nudges.c.campaign_id == bindparam("campaign"), campaign_nudges.c.round == bindparam("round")
     )
     .group_by(campaign_nudges.c.status)
+)
+NUDGES_OF = (
+    select(
+        campaign_nudges.c.campaign_id,
+        func.count().label("count"),
+        func.max(campaign_nudges.c.created_at).label("latest"),
+    )
+    .where(campaign_nudges.c.participant_id == bindparam("participant"))
+    .group_by(campaign_nudges.c.campaign_id)
+    .order_by(campaign_nudges.c.campaign_id)
 )
 
 
@@ -77,6 +87,14 @@ def campaigns_run_by(db: Executor, participant: int) -> list[tuple[CampaignRecor
     roles = {row.campaign_id: row.role for row in db.rows(RUN_BY, {"participant": participant})}
     found = campaigns_by_id(db, roles)
     return [(found[i], str(roles[i])) for i in sorted(found, reverse=True)]
+
+
+@on_executor
+def nudges_of(db: Executor, participant: int) -> list[NudgesSent]:
+    """The reminders and notices each campaign sent the person: how many, and the latest."""
+    rows = db.rows(NUDGES_OF, {"participant": participant})
+    found = campaigns_by_id(db, (row.campaign_id for row in rows))
+    return [NudgesSent(found[row.campaign_id], int(row.count), utc(row.latest)) for row in rows]
 
 
 @on_executor

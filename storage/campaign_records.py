@@ -64,6 +64,15 @@ class NudgeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class NudgesSent:
+    """The reminders and new-round notices one campaign sent a person (for `/mydata`)."""
+
+    campaign: CampaignRecord
+    count: int
+    latest: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CreateCampaign:
     code: str
     framework_id: str

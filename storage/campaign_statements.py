@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.service_keys import KEY_PREFIX
 from storage.tables import (
     campaign_groups,
     campaign_invitations,
@@ -100,7 +101,9 @@ LATEST_RESULTS = (
     .where(runs.c.participant_id == bindparam("participant"))
     .order_by(results.c.created_at.desc(), runs.c.number.desc())
 )
-FACTS = select(service_facts.c.name, service_facts.c.value)
+FACTS = select(service_facts.c.name, service_facts.c.value).where(
+    service_facts.c.name.not_like(f"{KEY_PREFIX}%")  # the service's secret keys stay out of snapshots
+)
 FORGET_FACT = delete(service_facts).where(service_facts.c.name == bindparam("name"))
 ADD_FACT = service_facts.insert().values(name=bindparam("name"), value=bindparam("value"))
 

@@ -102,6 +102,10 @@ class PostgresStore:
         except (OSError, *UNAVAILABLE) as error:
             raise StoreBusy(f"the database is unavailable: {type(error).__name__}") from error
 
+    async def scrub(self) -> None:
+        """Nothing on the spot: PostgreSQL reclaims erased rows' space with (auto)vacuum, and its
+        write-ahead log is recycled after checkpoints (see docs/operations.md)."""
+
     async def close(self) -> None:
         steps, self._steps = self._steps, None
         if steps is not None:

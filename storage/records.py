@@ -21,6 +21,7 @@ from storage.campaign_records import (
     JoinCampaign,
     MemberRecord,
     NudgeRecord,
+    NudgesSent,
     QueueNudges,
     ScheduleJob,
     SetProgress,
@@ -60,6 +61,18 @@ class ResultRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class KeptReplies:
+    """The replies remembered for a person's recent messages, so a message delivered twice gets the
+    same answer (`processed_messages`): how many, when the first and last were given, and the time by
+    which the last one is deleted."""
+
+    count: int
+    first: datetime
+    last: datetime
+    until: datetime
+
+
 @dataclass(slots=True)
 class Snapshot:
     """One participant's conversation as loaded for one message."""
@@ -91,12 +104,21 @@ class Snapshot:
     """The latest result per framework id (`Needs.previous_results`; None until loaded)."""
     remind_eligible: int = 0
     nudges: list[NudgeRecord] = field(default_factory=list)
+    """Reminders and notices waiting to be shown to the person when they next write."""
     memberships: list[tuple[CampaignRecord, MemberRecord]] = field(default_factory=list)
     """Every campaign the person joined (with `Needs.history`)."""
     running: list[tuple[CampaignRecord, str]] = field(default_factory=list)
     """Every campaign the person owns or co-facilitates, with the role (with `Needs.history`)."""
-    """Reminders and notices waiting to be shown to the person when they next write."""
+    nudges_sent: list[NudgesSent] = field(default_factory=list)
+    """The reminders and notices each campaign sent the person (with `Needs.history`)."""
+    kept_replies: KeptReplies | None = None
+    """The replies remembered for the person's recent messages (with `Needs.history`)."""
     facts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stored(self) -> bool:
+        """Whether the person has a row at all (nobody is stored before they do something that needs it)."""
+        return self.created_at is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,14 @@
 
 It runs inside a transaction that a store opened (see `storage.store`), so the load, the step
 and the save of one message are atomic. On PostgreSQL the participant row is locked first,
-which serialises one person's messages across connections and processes.
+which serialises one person's messages across connections and processes. Loading never creates
+anyone: a person is stored only once a step has something to store (`create_participant`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -23,6 +24,7 @@ from storage.records import (
     Change,
     EraseParticipant,
     FinishRun,
+    KeptReplies,
     Needs,
     OpenRun,
     Position,
@@ -37,6 +39,8 @@ from storage.time import utc
 OPEN = "open"
 FINISHED = "finished"
 ABANDONED = "abandoned"
+IDLE = "idle"
+"""The state of a new participant (the column's default)."""
 
 
 class Repository:
@@ -52,19 +56,18 @@ class Repository:
         self._loaded: tuple[str, int | None] | None = None
         self._campaigns = campaigns.CampaignWriter(self.db, self.now)
 
-    def participant(self, channel: str, external_id: str, display_name: str | None) -> tuple[int, Snapshot]:
-        """Find or create the participant, lock their row (PostgreSQL), and load their open runs.
+    def participant(self, channel: str, external_id: str) -> tuple[int | None, Snapshot]:
+        """Lock the participant's row (PostgreSQL) and load it with their open runs; (None, an empty
+        snapshot) for someone not stored.
 
         SQLite needs no lock: its one writer thread runs messages one at a time.
         """
         key = {"channel": channel, "sender": external_id}
         if self.dialect == "postgresql" and self.db.first(sql.LOCK_PARTICIPANT, key) is None:
-            self._insert_participant(key, display_name)
-            self.db.first(sql.LOCK_PARTICIPANT, key)
+            return None, Snapshot()
         rows = self.db.rows(sql.PARTICIPANT[self.dialect], key)
         if not rows:
-            self._insert_participant(key, display_name)
-            rows = self.db.rows(sql.PARTICIPANT[self.dialect], key)
+            return None, Snapshot()
         first = rows[0]
         snapshot = Snapshot(
             state=first.state,
@@ -95,26 +98,47 @@ class Repository:
         if first.has_nudges:
             snapshot.nudges = campaigns.pending_nudges(self.db, first.id)
 
-    def _insert_participant(self, key: dict[str, str], display_name: str | None) -> None:
-        params = {**key, "display_name": display_name, "now": self.now}
-        self.db.run(sql.INSERT_PARTICIPANT[self.dialect], params)
+    def create_participant(self, channel: str, external_id: str, display_name: str | None) -> int | None:
+        """Store a new participant for a step that has something to store; their id, or None if they
+        were stored meanwhile (on PostgreSQL the insert waits for a concurrent one of the same person,
+        so then that one has committed): the caller loads them and steps again."""
+        params = {"channel": channel, "sender": external_id, "display_name": display_name, "now": self.now}
+        created: int | None = self.db.scalar_or_none(sql.INSERT_PARTICIPANT[self.dialect], params)
+        if created is not None:
+            self._loaded = (IDLE, None)  # as inserted: the position is written only if the step moved it
+        return created
 
-    def load_more(self, participant_id: int, snapshot: Snapshot, needs: Needs) -> None:
-        """Add what a command needs beyond the open runs (see `Needs`)."""
-        if needs.history:
-            self._add_runs(snapshot, self.db.rows(sql.ALL_RUNS, {"participant": participant_id}))
-            snapshot.memberships = campaigns.memberships_of(self.db, participant_id)
-            snapshot.running = campaign_reads.campaigns_run_by(self.db, participant_id)
-        if needs.history or needs.latest_result:
-            self._load_results(participant_id, snapshot, needs.history)
-        if needs.previous_results:
-            snapshot.previous = self._latest_per_framework(participant_id)
+    def load_more(self, participant_id: int | None, snapshot: Snapshot, needs: Needs) -> None:
+        """Add what a command needs beyond the open runs (see `Needs`); for someone not stored, only
+        what is not theirs (the campaign or invitation a code names, the service's facts)."""
+        if participant_id is not None:
+            self._load_own(participant_id, snapshot, needs)
         if needs.campaign_code is not None:
             self._load_campaign(participant_id, snapshot, needs)
         if needs.invitation_code is not None:
             snapshot.invitation = campaigns.invitation(self.db, needs.invitation_code)
         if needs.service_facts:
             snapshot.facts = campaigns.facts(self.db)
+
+    def _load_own(self, participant_id: int, snapshot: Snapshot, needs: Needs) -> None:
+        """The person's history, results and what else is stored about them, as far as asked."""
+        if needs.history:
+            self._add_runs(snapshot, self.db.rows(sql.ALL_RUNS, {"participant": participant_id}))
+            snapshot.memberships = campaigns.memberships_of(self.db, participant_id)
+            snapshot.running = campaign_reads.campaigns_run_by(self.db, participant_id)
+            snapshot.nudges_sent = campaign_reads.nudges_of(self.db, participant_id)
+            snapshot.kept_replies = self._kept_replies(participant_id)
+        if needs.history or needs.latest_result:
+            self._load_results(participant_id, snapshot, needs.history)
+        if needs.previous_results:
+            snapshot.previous = self._latest_per_framework(participant_id)
+
+    def _kept_replies(self, participant_id: int) -> KeptReplies | None:
+        row = self.db.first(sql.KEPT_REPLIES, {"participant": participant_id})
+        if row is None or not row.count:
+            return None
+        last = utc(row.last)
+        return KeptReplies(int(row.count), utc(row.first), last, last + REMEMBER_REPLIES_FOR)
 
     def _load_results(self, participant_id: int, snapshot: Snapshot, every: bool) -> None:
         rows = self.db.rows(sql.RESULTS, {"participant": participant_id})
@@ -133,11 +157,11 @@ class Repository:
             latest.setdefault(row.framework_id, _result_record(row))
         return latest
 
-    def _load_campaign(self, participant_id: int, snapshot: Snapshot, needs: Needs) -> None:
+    def _load_campaign(self, participant_id: int | None, snapshot: Snapshot, needs: Needs) -> None:
         assert needs.campaign_code is not None
         found = campaigns.campaign_by_code(self.db, needs.campaign_code)
         snapshot.campaign = found
-        if found is None:
+        if found is None or participant_id is None:  # someone not stored is no member and has no role
             return
         snapshot.membership = campaigns.membership(self.db, found.id, participant_id)
         snapshot.role = campaigns.role(self.db, found.id, participant_id)
@@ -295,6 +319,11 @@ def result_by_token(conn: Connection, token: str) -> ResultRecord | None:
 def mark_inactive(conn: Connection, channel: str, external_id: str) -> None:
     """A channel learnt the person cannot be reached (for example they blocked the bot)."""
     conn.execute(sql.MARK_INACTIVE, {"of_channel": channel, "of_sender": external_id})
+
+
+REMEMBER_REPLIES_FOR = timedelta(days=2)
+"""How long the replies to a delivery are kept to answer its retries (Telegram keeps an update
+for 24 hours; bridges retry within minutes)."""
 
 
 def forget_replies_before(conn: Connection, before: datetime) -> int:

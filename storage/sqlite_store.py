@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import sqlite3
 import threading
@@ -27,6 +28,7 @@ BUSY_WAIT_MS = 2000
 """How long SQLite waits for a lock another process holds before saying "database is locked"."""
 READERS = 2
 """Connections for reports: in WAL mode they read a snapshot while the writer goes on."""
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -35,6 +37,9 @@ class _Pending:
     future: asyncio.Future[Any]
     deadline: float | None = None
     """The monotonic time after which the job is refused unstarted (None: it waits its turn)."""
+    bare: bool = False
+    """Run outside any transaction, after the rest of its group has committed (a WAL checkpoint
+    cannot run inside one)."""
 
 
 _STOP = object()
@@ -96,6 +101,20 @@ class SqliteStore:
         readers = self._readers
         return await asyncio.to_thread(_read, readers, job)
 
+    async def scrub(self) -> None:
+        """Copy the WAL into the database file and truncate it, on the writer thread between groups.
+
+        With `secure_delete` an erasure overwrites the erased rows with zeros, but only in the pages it
+        writes to the WAL: earlier versions of those pages, with the erased text, stay in the WAL (and
+        so can be read back from the files) until a checkpoint copies the cleared pages over and the
+        WAL is emptied."""
+        if not self._open or self._loop is None:
+            raise RuntimeError("the store is not open")
+        future: asyncio.Future[bool] = self._loop.create_future()
+        self._queue.put(_Pending(_checkpoint, future, bare=True))
+        if not await future:
+            log.warning("the WAL checkpoint after an erasure could not finish (readers were busy)")
+
     async def close(self) -> None:
         """Run every job already accepted, then stop."""
         self._open = False
@@ -147,6 +166,10 @@ class SqliteStore:
         return group
 
     def _run_group(self, conn: Connection, group: list[_Pending]) -> list[tuple[Any, bool, Any]]:
+        bare = [pending for pending in group if pending.bare]
+        if bare:  # rare (after an erasure): the others first, in their transaction
+            rest = [pending for pending in group if not pending.bare]
+            return self._run_group(conn, rest) + [self._run_bare(conn, pending) for pending in bare]
         now = time.monotonic()
         late = [p for p in group if p.deadline is not None and p.deadline < now]
         group = [p for p in group if p not in late]
@@ -161,6 +184,7 @@ class SqliteStore:
             with transaction:
                 values = [pending.job(conn) for pending in group]
         except Exception as error:
+            _end_transaction(conn)
             if len(group) == 1:
                 return [*outcomes, (group[0].future, False, _busy_or(error))]
             return outcomes + [self._run_alone(conn, pending) for pending in group]
@@ -173,6 +197,13 @@ class SqliteStore:
             with conn.begin():
                 return (pending.future, True, pending.job(conn))
         except Exception as error:
+            _end_transaction(conn)
+            return (pending.future, False, _busy_or(error))
+
+    def _run_bare(self, conn: Connection, pending: _Pending) -> tuple[Any, bool, Any]:
+        try:
+            return (pending.future, True, pending.job(conn))
+        except Exception as error:
             return (pending.future, False, _busy_or(error))
 
     def _settle(self, outcomes: list[tuple[Any, bool, Any]]) -> None:
@@ -181,6 +212,20 @@ class SqliteStore:
         # RuntimeError: the loop closed while the job ran, so nobody awaits its outcome
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(_resolve, outcomes)
+
+
+def _end_transaction(conn: Connection) -> None:
+    """Roll back what a failed COMMIT may have left open. SQLAlchemy counts a transaction as over once
+    its COMMIT was tried, but SQLite keeps it open when the COMMIT fails on a deferred constraint, and
+    may keep it after a full disk or an I/O error; the writer's one connection would then refuse every
+    later BEGIN ("cannot start a transaction within a transaction") until the process restarts."""
+    if conn.invalidated:
+        return
+    raw = conn.connection.driver_connection
+    if isinstance(raw, sqlite3.Connection) and raw.in_transaction:
+        # a failure here leaves the next BEGIN to fail and say why; the writer thread must go on
+        with contextlib.suppress(sqlite3.Error):
+            raw.rollback()
 
 
 def _busy_or(error: Exception) -> Exception:
@@ -203,6 +248,15 @@ def _resolve(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
             future.set_result(value)
         else:
             future.set_exception(value)
+
+
+def _checkpoint(conn: Connection) -> bool:
+    """Checkpoint the WAL and truncate it to nothing, on the driver connection outside a transaction
+    (SQLAlchemy would begin one); whether it completed (it waits for readers up to the busy wait)."""
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
 
 
 def _read(readers: Engine, job: Job[T]) -> T:
@@ -229,6 +283,9 @@ def _make_engine(url: URL, synchronous: str, reader: bool = False) -> Engine:
         if url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
+        # deleted rows are overwritten with zeros, so erased answers and names do not stay readable
+        # in free space of the file (see `SqliteStore.scrub` for the WAL)
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         if reader:

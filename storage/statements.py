@@ -96,6 +96,7 @@ def _insert_participant(insert: Any) -> Any:
             last_seen_at=bindparam("now"),
         )
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(participants.c.id)
     )
 
 
@@ -103,6 +104,8 @@ INSERT_PARTICIPANT = {
     "sqlite": _insert_participant(sqlite.insert),
     "postgresql": _insert_participant(postgresql.insert),
 }
+"""The new participant's id; no row when they exist already (on PostgreSQL, a concurrent insert of
+the same person is waited for, so then they have been committed)."""
 DELETE_PARTICIPANT = delete(participants).where(participants.c.id == bindparam("participant"))
 SET_POSITION = (
     update(participants)
@@ -216,5 +219,10 @@ REMEMBER = processed_messages.insert().values(
     replies=bindparam("replies", type_=processed_messages.c.replies.type),
     created_at=bindparam("now"),
 )
+KEPT_REPLIES = select(
+    func.count().label("count"),
+    func.min(processed_messages.c.created_at).label("first"),
+    func.max(processed_messages.c.created_at).label("last"),
+).where(processed_messages.c.participant_id == bindparam("participant"))
 PRUNE_REMEMBERED = delete(processed_messages).where(processed_messages.c.created_at < bindparam("before"))
 PING = select(literal(1))

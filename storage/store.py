@@ -47,6 +47,11 @@ class Store(Protocol):
         """Run a job that only reads (a report), without holding up the writers."""
         ...
 
+    async def scrub(self) -> None:
+        """After an erasure (committed), clear what the database files still hold of the erased rows
+        where the back end can do it on the spot."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -10,6 +10,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 import bot.charts
 from bot.chart_cache import ChartCache
@@ -151,7 +153,15 @@ async def test_a_failed_render_is_not_cached(monkeypatch: pytest.MonkeyPatch) ->
     assert calls == 2
 
 
-def test_dollar_signs_in_framework_text_are_drawn_as_text() -> None:
+def test_dollar_signs_in_framework_text_are_drawn_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures: list[Figure] = []
+    real_png = bot.charts._png
+
+    def keep_figure(figure: Figure, title: str) -> bytes:
+        figures.append(figure)
+        return real_png(figure, title)
+
+    monkeypatch.setattr(bot.charts, "_png", keep_figure)
     chart = Chart(
         token="t",
         title="Cost per $_$ citizen",
@@ -163,3 +173,9 @@ def test_dollar_signs_in_framework_text_are_drawn_as_text() -> None:
     )
     png = render_chart(chart, no_answers="no $ answers")
     assert png.startswith(b"\x89PNG")
+    [figure] = figures
+    with_dollars = [text for text in figure.findobj(Text) if "$" in text.get_text()]
+    drawn = " ".join(text.get_text().replace("\n", " ") for text in with_dollars)
+    for literal in ("Cost per $_$ citizen", "Costs $5 to $10 million", "Low $", "no $ answers"):
+        assert literal in drawn  # drawn as written, not as mathtext
+    assert not any(text.get_parse_math() for text in with_dollars)

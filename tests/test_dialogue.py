@@ -245,7 +245,8 @@ async def test_mydata_and_deletemydata(chat: Chat) -> None:
     assert "nothing changed" in await chat.text("/no")
     assert "Leadership and culture" in await chat.text("/mydata")
     await chat.say("/deletemydata")
-    assert "erased" in await chat.text("yes")
+    assert "Nothing has been erased" in await chat.text("yes")
+    assert "has been erased" in await chat.text("erase")
     after = await chat.text("/mydata")
     assert "Leadership and culture" not in after
     assert "no results yet" in await chat.text("/results")

@@ -173,6 +173,52 @@ async def test_invalid_send_message_is_rejected_with_400(
     assert user.bot_messages() == []
 
 
+def utf16_units(text: str) -> int:
+    """Telegram's unit of length, counted here without the code under test."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+EMOJI = "\U0001f600"
+"""Outside the BMP: one code point, two UTF-16 units, four UTF-8 bytes."""
+
+
+async def test_text_limits_count_utf16_units_like_telegram(
+    server: FakeBotAPI, bot: Bot, user: FakeUser
+) -> None:
+    assert utf16_units(EMOJI * 2048) == 4096
+    await bot.send_message(USER_ID, EMOJI * 2048)
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(USER_ID, EMOJI * 4096)  # 4,096 characters, but 8,192 units
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(USER_ID, f"<b>{EMOJI * 2048}</b>x", parse_mode="HTML")  # parsed: 4,097
+    await bot.send_message(USER_ID, f"<b>{EMOJI * 2048}</b>", parse_mode="HTML")  # the tags do not count
+
+    png = BufferedInputFile(make_png(4, 4), "chart.png")
+    await bot.send_photo(USER_ID, png, caption=EMOJI * 512)
+    with pytest.raises(TelegramBadRequest, match="message caption is too long"):
+        await bot.send_photo(USER_ID, png, caption=EMOJI * 513)
+
+    query = server.state.new_callback_query(USER_ID, None, "vote:yes")
+    with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
+        await bot.answer_callback_query(query.id, text=EMOJI * 101)
+    assert await bot.answer_callback_query(query.id, text=EMOJI * 100)
+
+    def button(data: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="b", callback_data=data)]])
+
+    await bot.send_message(USER_ID, "ok", reply_markup=button(EMOJI * 16))  # 64 bytes
+    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+        await bot.send_message(USER_ID, "no", reply_markup=button(EMOJI * 16 + "x"))
+    assert [utf16_units(m.text or "") for m in user.bot_messages()] == [4096, 4096, 1024, 2]
+    assert [r.response["description"] for r in server.rejected] == [
+        "Bad Request: message is too long",
+        "Bad Request: message is too long",
+        "Bad Request: message caption is too long",
+        "Bad Request: MESSAGE_TOO_LONG",
+        "Bad Request: BUTTON_DATA_INVALID",
+    ]
+
+
 async def test_fail_next_429_raises_retry_after(server: FakeBotAPI, bot: Bot, user: FakeUser) -> None:
     server.fail_next("sendMessage", status=429, retry_after=7)
 

@@ -13,6 +13,7 @@ from bot.telegram.callbacks import (
     encode,
     is_confirmation,
 )
+from bot.telegram.channel import TOAST_LIMIT, toast
 from dialogs.commands import answer_payload
 from tests.chat import Chat
 
@@ -118,3 +119,16 @@ async def test_every_button_of_a_whole_assessment_has_a_form(chat: Chat) -> None
                 assert decode(encode(button.payload)) == button.payload
                 seen.add(button.payload.split(" ")[0])
     assert {"/answer", "/back", "/skip", "/change", "/submit", "/yes", "/no", "/start"} <= seen
+
+
+@pytest.mark.parametrize(
+    "text", ["short", "x" * 200, "x" * 201, "\U0001f600" * 100, "\U0001f600" * 101, "a" + "\U0001f600" * 150]
+)
+def test_toasts_fit_telegrams_limit_in_utf16_units(text: str) -> None:
+    cut = toast(text)
+    assert len(cut.encode("utf-16-le")) // 2 <= TOAST_LIMIT
+    if len(text.encode("utf-16-le")) // 2 <= TOAST_LIMIT:
+        assert cut == text
+    else:
+        assert cut.endswith("\u2026")
+        assert text.startswith(cut.removesuffix("\u2026"))

@@ -155,3 +155,30 @@ async def test_stale_and_tampered_presses_change_nothing(tmp_path: Path) -> None
         assert len(user.bot_messages()) == count
         assert with_keyboard(user) == [second.message_id]  # the live question keeps its buttons
         assert await bot.answers(user) == {cx(bot).questions[0].id: 3}
+
+
+async def test_forged_confirmation_presses_leave_the_live_question_alone(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        user = FakeUser(bot.server, 10_001, "Alice")
+        await user.send_text("/start cx-maturity")
+        question = await bot.wait_for(user, "Question 1 of")
+        for data in ("y:delete", "y:restart", "n:no"):  # a modified client sends any button's data
+            await press_data(user, question, data)
+            assert (await user.wait_for_callback_answer()).get("text")  # refused, with a notice
+        await user.send_text("/help")  # handled after the presses (one person, in order)
+        await bot.wait_for(user, bot.text("help_title"))
+
+        now = bot.server.message(question.chat_id, question.message_id)
+        assert now is not None
+        assert not now.edited
+        assert with_keyboard(user) == [question.message_id]
+        assert await bot.participant(user) == ("Alice", False)
+
+        await user.send_text("/deletemydata")  # a real confirmation works once: used, its keyboard goes
+        confirmation = await bot.wait_for(user, bot.text("confirm_delete"))
+        await user.press(bot.text("button_no"), message=confirmation)
+        await user.wait_for_callback_answer()
+        await user.send_text("/help")
+        await bot.wait_for(user, bot.text("help_title"), after=confirmation.message_id)
+        assert confirmation.message_id not in with_keyboard(user)
+        assert await bot.participant(user) == ("Alice", False)

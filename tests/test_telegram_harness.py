@@ -150,6 +150,13 @@ async def press_data(user: FakeUser, message: StoredMessage, data: str) -> Callb
     return query
 
 
+def queued_text(server: FakeBotAPI, user: FakeUser, text: str) -> dict[str, Any]:
+    """A real-shaped text update from `user`, stored in the chat but not yet given to the bot."""
+    log = server.state.chats[user.chat.id]
+    stored = server.state.store_message(log, {"text": text}, sender=user.user, from_bot=False)
+    return {"update_id": server.state.next_update_id(), "message": copy.deepcopy(stored.payload)}
+
+
 def button_rows(message: StoredMessage) -> list[list[str]]:
     """The texts of a message's inline buttons, row by row."""
     return [[button["text"] for button in row] for row in message.inline_keyboard or []]

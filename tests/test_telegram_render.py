@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.types import BufferedInputFile
 
 from bot.telegram.channel import start_command
 from bot.telegram.render import (
@@ -16,10 +19,18 @@ from bot.telegram.render import (
     answered_html,
     keyboard,
     render_reply,
-    utf16_len,
 )
 from dialogs.types import Band, Button, ButtonRole, Chart, Link, Reply, ReplyKind
 from tests.telegram_fake.formatting import parse_html
+from tests.telegram_fake.media import make_png
+from tests.telegram_fake.server import FakeBotAPI
+from tests.telegram_fake.user import FakeUser
+
+
+def units(text: str) -> int:
+    """Telegram's unit of length (UTF-16 code units), counted without the module under test."""
+    return len(text.encode("utf-16-le")) // 2
+
 
 CHART = Chart("tok", "CX", ("A", "B"), (2.0, None), (Band("Low", 1.0, 3.0), Band("High", 3.0, 5.0)), 1.0, 5.0)
 
@@ -50,7 +61,7 @@ def test_long_text_is_split_between_lines_under_the_limit() -> None:
     buttons = (Button("Go", "/submit"),)
     pieces = render_reply(Reply(text="\n".join(lines), title="Title", buttons=buttons))
     assert len(pieces) > 1
-    assert all(isinstance(p, TextPiece) and utf16_len(p.html) <= TEXT_LIMIT for p in pieces)
+    assert all(isinstance(p, TextPiece) and units(p.html) <= TEXT_LIMIT for p in pieces)
     assert "\n".join(texts(pieces)).split("\n") == ["Title", *lines]  # nothing lost, no line cut
     assert [p.keyboard is not None for p in pieces] == [False] * (len(pieces) - 1) + [True]
 
@@ -60,8 +71,43 @@ def test_a_line_longer_than_a_message_is_cut_without_breaking_markup(char: str) 
     line = char * 5000
     pieces = render_reply(Reply(text=line))
     assert len(pieces) >= 2
-    assert all(isinstance(p, TextPiece) and utf16_len(p.html) <= TEXT_LIMIT for p in pieces)
+    assert all(isinstance(p, TextPiece) and units(p.html) <= TEXT_LIMIT for p in pieces)
     assert "".join(texts(pieces)) == line
+
+
+ASTRAL = "\U0001f600\U0001f680\U00010348"
+"""Three characters outside the BMP: two UTF-16 units each."""
+
+
+async def send(server: FakeBotAPI, chat_id: int, pieces: list[TextPiece | PhotoPiece]) -> None:
+    """Send pieces through aiogram's real session to the fake Bot API, which counts like Telegram."""
+    session = AiohttpSession(api=server.api_server())
+    bot = Bot(server.token, session=session)
+    try:
+        for piece in pieces:
+            if isinstance(piece, TextPiece):
+                await bot.send_message(chat_id, piece.html, parse_mode="HTML", reply_markup=piece.keyboard)
+            else:
+                photo = BufferedInputFile(make_png(8, 8), "chart.png")
+                await bot.send_photo(chat_id, photo, caption=piece.caption, parse_mode="HTML")
+    finally:
+        await session.close()
+
+
+@pytest.mark.parametrize("chart", [None, CHART], ids=["text", "chart"])
+async def test_astral_heavy_replies_stay_within_telegrams_limits(chart: Chart | None) -> None:
+    lines = [ASTRAL * 700, "a & b <c> " + ASTRAL * 300, *(f"{n} {ASTRAL * n}" for n in range(0, 420, 7))]
+    reply = Reply(text="\n".join(lines), title=ASTRAL * 40, chart=chart, buttons=(Button("Go", "/submit"),))
+    pieces = render_reply(reply)
+    for piece in pieces:
+        shown = parse_html(piece.html if isinstance(piece, TextPiece) else piece.caption or "").text
+        assert units(shown) <= (TEXT_LIMIT if isinstance(piece, TextPiece) else CAPTION_LIMIT)
+    assert "\n".join(texts(pieces)).replace("\n", "") == (ASTRAL * 40 + reply.text).replace("\n", "")
+    async with FakeBotAPI() as server:
+        user = FakeUser(server, 10_001, "Alice")
+        await send(server, user.id, pieces)
+        server.assert_no_rejections()
+        assert len(user.bot_messages()) == len(pieces)
 
 
 def test_choices_get_a_row_each_and_navigation_shares_rows() -> None:
@@ -101,7 +147,7 @@ def test_a_result_fitting_a_caption_is_one_photo() -> None:
 
 def test_a_longer_result_gets_a_short_caption_and_the_text_after() -> None:
     body = "\n".join(f"Dimension {n}: score & more" for n in range(80))
-    assert utf16_len(body) > CAPTION_LIMIT
+    assert units(body) > CAPTION_LIMIT
     reply = Reply(text=body, title="Your stage", chart=CHART, kind=ReplyKind.RESULT)
     photo, *rest = render_reply(reply)
     assert isinstance(photo, PhotoPiece)

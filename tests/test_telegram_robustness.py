@@ -7,25 +7,20 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession
 
 from bot.telegram.service import COMMANDS, SECRET_HEADER
 from tests.telegram_fake.server import FakeBotAPI
 from tests.telegram_fake.user import FakeUser
-from tests.test_telegram_harness import WAIT, BotUnderTest, running_bot
+from tests.test_telegram_harness import WAIT, BotUnderTest, queued_text, running_bot
 
 INVALID_PAYLOADS = ("<b>x</b>", "cx maturity", "a" * 65, "cx-maturity!")
 """Deep-link payloads Telegram would never send: each is read as a plain /start."""
-
-
-def queued_text(server: FakeBotAPI, user: FakeUser, text: str) -> dict[str, Any]:
-    """A real-shaped text update from `user`, stored in the chat but not yet given to the bot."""
-    log = server.state.chats[user.chat.id]
-    stored = server.state.store_message(log, {"text": text}, sender=user.user, from_bot=False)
-    return {"update_id": server.state.next_update_id(), "message": copy.deepcopy(stored.payload)}
 
 
 async def eventually(check: Any, what: str) -> None:
@@ -217,4 +212,55 @@ async def test_a_name_full_of_html_is_shown_as_text(tmp_path: Path) -> None:
         await user.send_text("/start")
         greeting = await bot.wait_for(user, f"Hello, {name}!")
         assert not [e for e in greeting.entities if e["offset"] == 0]  # no markup from the name
+        await user.send_text("/start cx-maturity")  # something to store: the person is created
+        await bot.wait_for(user, "Question 1 of")
         assert await bot.participant(user) == (name, False)
+
+
+async def test_logs_at_info_name_nobody(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    async with running_bot(tmp_path) as bot:
+        user = FakeUser(bot.server, 7_654_321, "Zebedee")
+        bot.server.fail_next("sendMessage", 400, description="Bad Request: can't parse entities: injected")
+        await user.send_text("Quixotic words")
+        await bot.server.wait_for_call("sendMessage")
+        await user.send_text("/help")  # handled after the first: its reply means the first is done
+        await bot.wait_for(user, bot.text("help_title"))
+    logged = caplog.text
+    for personal in ("Zebedee", "7654321", "Quixotic", "Hello", bot.text("help_title")):
+        assert personal not in logged
+    assert "Telegram sendMessage: Bad Request: can't parse entities: injected" in logged  # what went wrong
+
+
+async def test_an_edited_answer_is_not_applied_and_the_person_is_told(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        user = FakeUser(bot.server, 10_001, "Alice")
+        await user.send_text("/start cx-maturity")
+        await bot.wait_for(user, "Question 1 of")
+        update = await user.send_text("3")
+        second = await bot.wait_for(user, "Question 2 of")
+        typed = bot.server.message(user.chat.id, update["message"]["message_id"])
+        assert typed is not None
+        await user.edit_text(typed, "4")
+        notice = await bot.wait_for(user, bot.text("telegram_edit_ignored"), after=second.message_id)
+
+        assert [m.message_id for m in user.bot_messages()][-1] == notice.message_id  # nothing else
+        assert second.inline_keyboard  # the question now asked keeps its buttons
+        assert await bot.answers(user) == {first_question(bot): 3}
+
+
+async def test_webhook_refuses_a_body_that_is_not_sent_as_json(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, "webhook") as bot:
+        hook = bot.server.state.webhook
+        assert hook is not None
+        assert hook.secret_token is not None
+        user = FakeUser(bot.server, 10_001, "Alice")
+        body = json.dumps(queued_text(bot.server, user, "/start cx-maturity"))
+        async with ClientSession() as http:
+            for kind in ("text/plain", "application/x-www-form-urlencoded", None):
+                headers = {SECRET_HEADER: hook.secret_token, **({"Content-Type": kind} if kind else {})}
+                async with http.post(bot.webhook_url, data=body.encode(), headers=headers) as response:
+                    assert response.status == 415
+                    assert "application/json" in (await response.json())["error"]
+        assert await bot.participant(user) is None
+        assert user.bot_messages() == []

@@ -49,7 +49,8 @@ STATIC = Path(__file__).resolve().parent.parent / "bot" / "web" / "static"
 QUESTIONS = 11
 ANSWERS = (3, 4, 2, 3, 5, 3, 4, 2, 3, 4, 3)
 """One value per CX question, so the result has a mix of stages."""
-UUID_V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+ISSUED_ID = re.compile(r"^v1\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$")
+"""A visitor id as the server issues it (`bot.web.visitors`)."""
 
 
 # ---------- fixtures: the browser, the embedding site, the bot ----------
@@ -127,13 +128,16 @@ async def embedder() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def bot(tmp_path: Path, embedder: str) -> AsyncIterator[str]:
-    """cxbot's HTTP server on a temporary SQLite database, allowing only the embedder's origin."""
+    """cxbot's HTTP server on a temporary SQLite database, allowing only the embedder's origin, with
+    bridges' secret set (the chat must work beside them) and taking only visitor ids it issued (so
+    the page must ask for one rather than make it up)."""
     settings = Settings(
         _env_file=None,
         database_url=f"sqlite:///{tmp_path / 'cxbot.db'}",
         cors_origins=embedder,
         public_url=None,
-        webhook_secret=None,
+        webhook_secret="bridges-sign-with-this",
+        web_visitors="issued",
         callback_url=None,
         telegram_token=None,
         telegram_webhook_url=None,
@@ -190,9 +194,9 @@ def option(group: Locator, value: int) -> Locator:
 
 
 async def stored_sender(page: Page) -> str:
-    """The sender id the page keeps in localStorage (one key per bot server)."""
+    """The visitor id the page keeps in localStorage (one key per bot server)."""
     found = await page.evaluate(
-        "Object.entries(localStorage).filter(([key]) => key.startsWith('cxbot.sender:')).map(([, v]) => v)"
+        "Object.entries(localStorage).filter(([key]) => key.startsWith('cxbot.visitor:')).map(([, v]) => v)"
     )
     assert isinstance(found, list)
     assert len(found) == 1, found
@@ -244,7 +248,7 @@ async def test_whole_assessment_from_another_origin_then_resume(
         log = page.get_by_role("log")
         await expect(log).to_have_attribute("aria-live", "polite")
         sender = await stored_sender(page)
-        assert UUID_V4.match(sender), sender
+        assert ISSUED_ID.match(sender), sender
 
         # No run yet: /start offers the assessments; pick the CX one by its button.
         await last_options(page).get_by_role("button", name=re.compile(r"CX\) maturity")).click()
@@ -386,14 +390,14 @@ HOSTILE_REPLY = [
     {"recipient_id": "x", "image": "javascript:alert(1)"},
 ]
 """What a careless or hostile server might send, and cxbot's own Markdown escapes (`\\*`, `\\[`, ...)."""
+VISITOR = {"sender": "v1.AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB"}
 
 
 async def test_replies_are_inserted_safely(browser: Browser, embedder: str) -> None:
     """Texts only ever become text nodes plus the Markdown subset; bad URLs never become live."""
     context, page, console = await new_page(browser)
-    # Without crypto.randomUUID (as outside a secure context) the page makes a UUID by hand.
-    await context.add_init_script("delete Crypto.prototype.randomUUID")
     try:
+        await page.route("**/webhooks/rest/visitors", lambda route: route.fulfill(status=201, json=VISITOR))
         await page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(json=HOSTILE_REPLY))
         await page.goto(embedder)
         await settled(page)
@@ -414,8 +418,7 @@ async def test_replies_are_inserted_safely(browser: Browser, embedder: str) -> N
         await expect(log.locator("ul li")).to_have_count(2)
         await expect(log.locator("ul li strong")).to_have_text("item")
         await expect(last_options(page).get_by_role("button")).to_have_text("<img src=x onerror=alert(1)>")
-        sender = await stored_sender(page)
-        assert UUID_V4.match(sender), sender
+        assert await stored_sender(page) == VISITOR["sender"]
         assert console.errors == []
     finally:
         await context.close()
@@ -444,9 +447,11 @@ async def test_a_join_link_joins_the_campaign(browser: Browser, embedder: str, b
     from aiohttp import ClientSession
 
     async with ClientSession() as session:
+        issued = await session.post(f"{bot}/webhooks/rest/visitors")
+        facilitator = (await issued.json())["sender"]
         made = await session.post(
             f"{bot}/webhooks/rest/webhook",
-            json={"sender": "facilitator", "message": "/campaign new cx-pulse Desk"},
+            json={"sender": facilitator, "message": "/campaign new cx-pulse Desk"},
         )
         created = " ".join(m.get("text", "") for m in await made.json())
     code = re.search(r"Join code: ([A-Z2-9]{4}-[A-Z2-9]{4})", created)

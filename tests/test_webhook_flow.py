@@ -177,3 +177,30 @@ async def test_chart_urls_use_the_public_url_when_set(tmp_path: Path) -> None:
         response = await client.get(path)
         assert response.status == 200
         assert (await response.read()).startswith(PNG_SIGNATURE)
+
+
+def numbered_payload(messages: list[dict[str, Any]], value: int) -> str:
+    """The payload of the answer button for `value` in the last message that has buttons."""
+    buttons = [message["buttons"] for message in messages if "buttons" in message][-1]
+    return next(button["payload"] for button in buttons if button["title"].startswith(f"{value} - "))
+
+
+async def test_a_stale_button_gets_the_live_question_again_with_its_buttons(tmp_path: Path) -> None:
+    """A web page shows only the latest buttons as live: after a press of an old one, the person must
+    not be left without any to press (Telegram keeps the live keyboard on screen instead)."""
+    async with running_app(settings_for(tmp_path)) as (client, _):
+        first = await say(client, "stale-1", "/start cx-maturity")
+        old_press = numbered_payload(first, 3)
+        await say(client, "stale-1", numbered_payload(first, 4))
+        again = await say(client, "stale-1", old_press)
+        assert "earlier question" in again[0]["text"]
+        assert "Question 2 of 11" in again[-1]["text"]
+        titles = [button["title"] for button in again[-1]["buttons"]]
+        assert [title.split(" - ")[0] for title in titles[:5]] == ["1", "2", "3", "4", "5"]
+        assert numbered_payload(again, 3) == "/answer 1 2 3"  # live: for question 2 of run 1
+        review = texts(await say(client, "stale-1", "/review"))
+        assert "1. Leadership and culture: 4 - " in review  # the old press changed nothing
+        stale_change = await say(client, "stale-1", "/change 9 1")  # from a run long gone
+        assert "earlier question" in stale_change[0]["text"]
+        assert "Your answers to" in stale_change[-1]["text"]  # the review again, with its buttons
+        assert stale_change[-1].get("buttons")

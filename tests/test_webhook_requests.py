@@ -121,7 +121,7 @@ async def test_a_good_request_after_bad_ones_is_answered(tmp_path: Path, engine_
         assert messages
         assert all(message["recipient_id"] == "s-1" for message in messages)
     assert len(engine_calls) == 1
-    assert engine_calls[0].channel == "webhook"
+    assert engine_calls[0].channel == "web"  # unsigned: a web visitor
     assert engine_calls[0].message_id == "12"  # a number is taken as its text; the engine scopes it
 
 

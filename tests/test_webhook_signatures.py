@@ -1,4 +1,5 @@
-"""Signed requests: with CXBOT_WEBHOOK_SECRET set, only a fresh, matching HMAC gets through."""
+"""Signed requests: with CXBOT_WEBHOOK_SECRET set, a request that claims a signature gets through
+only with a fresh, matching HMAC (an unsigned one is a web visitor: tests/test_webhook_trust.py)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ def _headers_at(kind: str, now: int) -> dict[str, str]:
     """The request headers of each case, signed relative to `now` (taken when the test runs, never at
     collection: a suite that takes minutes to reach a case must not turn "fresh" into "stale")."""
     cases = {
-        "missing both": lambda: JSON,
         "no sig": lambda: {**JSON, "X-Cxbot-Request-Timestamp": str(now)},
         "wrong secret": lambda: signed(BODY, now, "wrong-secret"),
         "other body": lambda: signed(BODY + b" ", now),
@@ -43,7 +43,6 @@ def _headers_at(kind: str, now: int) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("kind", "words"),
     [
-        ("missing both", "must be signed"),
         ("no sig", "must be signed"),
         ("wrong secret", "does not match"),
         ("other body", "does not match"),
@@ -72,6 +71,22 @@ async def test_without_a_secret_signatures_are_not_required(tmp_path: Path) -> N
     async with running_app(settings_for(tmp_path)) as (client, _):
         response = await client.post(REST, data=BODY, headers=JSON)
         assert response.status == 200
+
+
+async def test_a_signed_request_to_a_server_without_a_secret_is_refused(tmp_path: Path) -> None:
+    """Not taken as a visitor: the bridge's people would land where anyone can reach them."""
+    async with running_app(settings_for(tmp_path)) as (client, _):
+        response = await client.post(REST, data=BODY, headers=signed(BODY, int(time.time())))
+        assert response.status == 401
+        assert "no CXBOT_WEBHOOK_SECRET" in (await response.json())["error"]
+
+
+async def test_with_visitors_refused_an_unsigned_request_gets_401(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, webhook_secret=SECRET, web_visitors="none")
+    async with running_app(settings) as (client, _):
+        response = await client.post(REST, data=BODY, headers=JSON)
+        assert response.status == 401
+        assert "signed requests only" in (await response.json())["error"]
 
 
 def test_signature_matches_the_documented_scheme() -> None:

@@ -1,6 +1,6 @@
 """The Telegram channel (aiogram 3): `service` runs the bot in `cxbot serve`; the other modules are
-its parts (the router and handlers, delivery, rendering, button data, the per-person gate,
-flood control).
+its parts (the router and handlers, polling, delivery, rendering, button data, the per-person gate,
+flood control, what is logged).
 
 `install` is the server's channel installer. aiogram takes seconds and a hundred megabytes to import,
 so it is imported only when a token is configured: a server without Telegram never loads it.

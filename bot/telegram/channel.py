@@ -12,10 +12,16 @@ state beyond which keyboard is live.
 - Every callback query is answered exactly once with `answerCallbackQuery`: empty when the press
   was accepted, a short notice when the data is not ours, the message is not the live one, or
   the engine refused it (a stale answer button, say). Refusals change nothing.
+- Edited messages get a short notice that edits are not applied (the answer stays as first sent).
+- A database too busy to take a message (`StoreBusy`: nothing applied) is not the person's problem:
+  polling tries the message again every `BUSY_RETRY` seconds, holding that person's later updates
+  back (so they stay in order) and the update unconfirmed; a webhook request fails with 503 so that
+  Telegram delivers the update again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -27,13 +33,18 @@ from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message,
 from bot.telegram.callbacks import answered_question, decode, is_confirmation
 from bot.telegram.delivery import CHANNEL, Delivery, Pressed
 from bot.telegram.gate import RecentIds
+from bot.telegram.logs import described, refusal
+from bot.telegram.render import utf16_len
 from dialogs.engine import Engine
 from dialogs.types import Inbound, Reply, ReplyKind
+from storage.store import StoreBusy
 
 DEEP_LINK_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TOAST_LIMIT = 200
 """Telegram's limit for the text of `answerCallbackQuery`."""
 REMEMBERED_GROUPS = 10_000
+BUSY_RETRY = 1.0
+"""Seconds between two tries of a message the database was too busy to take (polling)."""
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +78,20 @@ def refused(replies: list[Reply]) -> bool:
     return len(replies) == 1 and replies[0].kind is ReplyKind.NOTICE and not replies[0].buttons
 
 
+def toast(text: str) -> str:
+    """The text, cut to fit a toast if it is longer (Telegram counts UTF-16 units; an emoji is 2)."""
+    if utf16_len(text) <= TOAST_LIMIT:
+        return text
+    kept: list[str] = []
+    size = 1  # the ellipsis
+    for char in text:
+        size += utf16_len(char)
+        if size > TOAST_LIMIT:
+            break
+        kept.append(char)
+    return "".join(kept) + "\u2026"
+
+
 class CallbackAnswer:
     """Answers one callback query, once, whatever happens (the button's spinner must stop)."""
 
@@ -80,19 +105,22 @@ class CallbackAnswer:
         if self.done:
             return
         self.done = True
-        if text is not None and len(text) > TOAST_LIMIT:  # a long translation: cut, never refused
-            text = text[: TOAST_LIMIT - 1] + "\u2026"
+        if text is not None:  # a long translation is cut, never refused
+            text = toast(text)
         try:
             await self.bot.answer_callback_query(self.query.id, text=text, show_alert=False)
         except TelegramBadRequest as error:  # "query is too old": Telegram stopped waiting for us
-            log.info("callback query %s not answered: %s", self.query.id, error.message)
+            log.info("%s (a button press)", refusal(error))
+            log.debug("callback query %s not answered", self.query.id)
 
 
 class TelegramChannel:
     """The handlers, sharing the engine and the delivery."""
 
-    def __init__(self, engine: Engine, delivery: Delivery) -> None:
+    def __init__(self, engine: Engine, delivery: Delivery, busy_retry: float | None = BUSY_RETRY) -> None:
         self.engine = engine
+        self.busy_retry = busy_retry
+        """Seconds between tries when the database is busy; None: raise `StoreBusy` (webhook mode)."""
         self.delivery = delivery
         self.cat = engine.context.cat
         self.told_chats = RecentIds(REMEMBERED_GROUPS)
@@ -103,16 +131,31 @@ class TelegramChannel:
         router.message.register(self.on_text, in_private_chat, has_text)
         router.message.register(self.on_other_content, in_private_chat)
         router.message.register(self.on_elsewhere)
+        router.edited_message.register(self.on_edited, in_private_chat)
         router.channel_post.register(self.on_elsewhere)
         router.callback_query.register(self.on_press)
         return router
 
     async def ask(self, inbound: Inbound) -> list[Reply]:
-        """The engine's replies; a failure is logged and told as such (nothing was half-stored)."""
+        """The engine's replies; a failure is logged and told as such (nothing was half-stored). A
+        busy database is waited out, or raised (see the module docstring)."""
+        while True:
+            try:
+                return await self._answer(inbound)
+            except StoreBusy:
+                if self.busy_retry is None:
+                    raise
+                log.warning("the database is busy: a Telegram update waits, then tries again")
+            await asyncio.sleep(self.busy_retry)
+
+    async def _answer(self, inbound: Inbound) -> list[Reply]:
         try:
             return await self.engine.handle(inbound)
-        except Exception:
-            log.exception("engine failed on Telegram delivery %s from %s", inbound.message_id, inbound.sender)
+        except StoreBusy:
+            raise
+        except Exception as error:
+            log.error("the engine failed on a Telegram update: %s", described(error))
+            log.debug("engine failure on %s from %s", inbound.message_id, inbound.sender, exc_info=True)
             return [Reply(text=self.cat.text("internal_error"), kind=ReplyKind.NOTICE)]
 
     async def on_text(self, message: Message, bot: Bot, event_update: Update) -> None:
@@ -128,8 +171,16 @@ class TelegramChannel:
 
     async def on_other_content(self, message: Message, bot: Bot) -> None:
         """A sticker, photo, voice message, file... in a private chat: ask for text instead."""
+        await self._notice(bot, message, "telegram_text_only")
+
+    async def on_edited(self, message: Message, bot: Bot) -> None:
+        """A message edited in a private chat: the edit is not applied (an answer stays as first
+        sent, and the engine has moved on since), so say so rather than leave it unnoticed."""
+        await self._notice(bot, message, "telegram_edit_ignored")
+
+    async def _notice(self, bot: Bot, message: Message, key: str) -> None:
         sender = str(message.from_user.id) if message.from_user else str(message.chat.id)
-        notice = Reply(text=self.cat.text("telegram_text_only"), kind=ReplyKind.NOTICE)
+        notice = Reply(text=self.cat.text(key), kind=ReplyKind.NOTICE)
         await self.delivery.deliver(bot, message.chat.id, sender, [notice])
 
     async def on_elsewhere(self, message: Message, bot: Bot) -> None:
@@ -140,7 +191,8 @@ class TelegramChannel:
         try:
             await bot.send_message(message.chat.id, self.cat.text("telegram_private_only"))
         except TelegramAPIError as error:  # muted or removed from the group: nothing more to do
-            log.info("could not tell chat %s that the bot is private-only: %s", message.chat.id, error)
+            log.info("%s (telling a group the bot is private-only)", refusal(error))
+            log.debug("chat %s not told that the bot is private-only", message.chat.id)
 
     async def on_press(self, query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         """An inline button press."""
@@ -168,34 +220,39 @@ class TelegramChannel:
         inbound = Inbound(CHANNEL, sender, payload, delivery_id(bot, update), query.from_user.first_name)
         replies = await self.ask(inbound)
         if refused(replies):
-            await self._refused(bot, chat_id, sender, message, payload, replies[0], answer)
+            await self._refused(bot, query, payload, replies[0], answer)
             return
         await answer()
         pressed = Pressed(message.message_id, _html(message), answered_question(payload))
         await self.delivery.deliver(bot, chat_id, sender, replies, pressed=pressed)
 
     async def _refused(
-        self,
-        bot: Bot,
-        chat_id: int,
-        sender: str,
-        message: MaybeInaccessibleMessageUnion,
-        payload: str,
-        notice: Reply,
-        answer: CallbackAnswer,
+        self, bot: Bot, query: CallbackQuery, payload: str, notice: Reply, answer: CallbackAnswer
     ) -> None:
         """A press the engine turned down: a toast, and the keyboard goes if it can never apply."""
-        if len(notice.text) <= TOAST_LIMIT:
+        message = query.message
+        assert message is not None  # checked by _press
+        chat_id = message.chat.id
+        if utf16_len(notice.text) <= TOAST_LIMIT:
             await answer(notice.text)
         else:
             await answer()
-            await self.delivery.deliver(bot, chat_id, sender, [notice])
-        # An old message the engine calls stale (this process did not know it) or a confirmation,
-        # which works once, loses its keyboard; the live question keeps its own whatever was sent.
+            await self.delivery.deliver(bot, chat_id, str(query.from_user.id), [notice])
+        # An old message the engine calls stale (this process did not know it) or a real confirmation,
+        # which works once, loses its keyboard. The live question keeps its own whatever was sent: a
+        # modified client can send a confirmation's data from any message, and that must change nothing.
         stale = notice.text == self.cat.text("stale_button")
         live = self.delivery.keyboards.is_live(chat_id, message.message_id)
-        if (stale and not live) or is_confirmation(payload):
+        if (stale and not live) or (is_confirmation(payload) and offers(message, query.data)):
             await self.delivery.retire_keyboard(bot, chat_id, message.message_id)
+
+
+def offers(message: MaybeInaccessibleMessageUnion, data: str | None) -> bool:
+    """Whether the message's own keyboard, as Telegram reports it, has a button with this data."""
+    markup = message.reply_markup if isinstance(message, Message) else None
+    if markup is None:
+        return False
+    return any(button.callback_data == data for row in markup.inline_keyboard for button in row)
 
 
 def _html(message: MaybeInaccessibleMessageUnion) -> str | None:

@@ -9,9 +9,10 @@ The rules, so that no stale keyboard is left behind:
    a confirmation, new buttons) retires the live keyboard; help and notices leave it.
 
 Errors: 403 (the person blocked the bot) marks the participant unreachable and stops the batch; a
-400 for one message is logged with its context and the rest still go out; anything else (network,
-5xx, flood control beyond the retry budget) propagates, so a webhook update is not acknowledged
-and Telegram delivers it again (the engine then answers from its stored replies).
+400 for one message is logged (the method and Telegram's description; what was sent only at DEBUG)
+and the rest still go out; anything else (network, 5xx) propagates, so a webhook update is not
+acknowledged and Telegram delivers it again (the engine then answers from its stored replies).
+Logs follow `bot.telegram.logs`: nobody's text, name or id above DEBUG.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from aiogram.types import BufferedInputFile, LinkPreviewOptions, Message
 
 from bot.telegram.keyboards import LiveKeyboard, LiveKeyboards
+from bot.telegram.logs import refusal
 from bot.telegram.render import PhotoPiece, Piece, TextPiece, answered_html, render_reply
 from dialogs.engine import Engine
 from dialogs.types import AnyChart, QuestionRef, Reply, ReplyKind
@@ -87,18 +89,20 @@ class Delivery:
             await self.unreachable(chat_id, sender, error)
             return False
         except TelegramAPIError as error:
-            log.warning("delivery to chat %s stopped: %s", chat_id, error)
+            log.warning("%s; the rest of those replies were not sent", refusal(error))
+            log.debug("delivery to chat %s stopped", chat_id)
             raise
         return True
 
     async def unreachable(self, chat_id: int, sender: str, error: TelegramForbiddenError) -> None:
         """The person blocked the bot (or cannot be written to): stop trying, and say so in storage."""
-        log.info("chat %s cannot be reached (%s); participant marked inactive", chat_id, error.message)
+        log.info("%s; the person is marked inactive", refusal(error))
+        log.debug("chat %s cannot be reached", chat_id)
         self.keyboards.forget(chat_id)
         await self.engine.mark_unreachable(CHANNEL, sender)
 
     async def send_piece(self, bot: Bot, chat_id: int, piece: Piece) -> Message | None:
-        """Send one message; a 400 is logged (with what was sent) and gives None."""
+        """Send one message; a 400 is logged (what was sent at DEBUG only) and gives None."""
         try:
             if isinstance(piece, PhotoPiece):
                 png = await self.pictures(piece.chart)
@@ -117,7 +121,8 @@ class Delivery:
                 link_preview_options=NO_PREVIEWS,
             )
         except TelegramBadRequest as error:
-            log.error("Telegram refused a message to chat %s: %s; sent %.200r", chat_id, error.message, piece)
+            log.error("%s; that message was not sent", refusal(error))
+            log.debug("refused message to chat %s: %.300r", chat_id, piece)
             return None
 
     async def edit_text(self, bot: Bot, chat_id: int, message_id: int, html: str) -> bool:
@@ -131,7 +136,8 @@ class Delivery:
                 link_preview_options=NO_PREVIEWS,
             )
         except TelegramBadRequest as error:  # deleted by the person, or too old to edit
-            log.info("could not edit message %s in chat %s: %s", message_id, chat_id, error.message)
+            log.info("%s (an edit)", refusal(error))
+            log.debug("message %s in chat %s not edited", message_id, chat_id)
             return False
         return True
 

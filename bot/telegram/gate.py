@@ -1,9 +1,9 @@
 """The gate every Telegram update passes: one at a time per person, each update once.
 
-An outer middleware on the dispatcher's `update` observer. aiogram's polling starts one task per
-update, in order; each reaches this gate without suspending first, so the per-person lock (FIFO)
-is taken in the order Telegram sent the updates, and a person's updates are applied in that order,
-never concurrently. People do not wait for each other.
+An outer middleware on the dispatcher's `update` observer. Polling (`bot.telegram.polling`) starts
+one task per update, in order; each reaches this gate without suspending first, so the per-person
+lock (FIFO) is taken in the order Telegram sent the updates, and a person's updates are applied in
+that order, never concurrently. People do not wait for each other.
 
 Locks are made on first use and dropped when nobody holds or waits for them (aiogram's
 `SimpleEventIsolation` keeps one per person forever). Update ids handled to the end are

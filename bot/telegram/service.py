@@ -7,13 +7,14 @@ and closes them at the end). `CXBOT_TELEGRAM_API_URL` points them at another Bot
 
 At start-up: the command menu (`setMyCommands`), then either
 
-- long polling (the default): `deleteWebhook`, then aiogram's `start_polling` as a task next to the
-  HTTP server (no signal handlers of its own: `cxbot serve` owns SIGINT and SIGTERM); or
+- long polling (the default): `deleteWebhook`, then `bot.telegram.polling` as a task next to the
+  HTTP server, which confirms each update only once it has been handled; or
 - webhook mode, when `CXBOT_TELEGRAM_WEBHOOK_URL` is set: a POST route on this server at that URL's
   path and `setWebhook` with a secret token (`CXBOT_TELEGRAM_WEBHOOK_SECRET`, or a random one per
   start). Each request must carry it in `X-Telegram-Bot-Api-Secret-Token` (compared in constant
-  time; 401 otherwise) and is acknowledged only after its update has been handled: the answer is
-  stored and sent. An error answers 500, so Telegram delivers the update again.
+  time; 401 otherwise) and a JSON body (415 otherwise), and is acknowledged only after its update
+  has been handled: the answer is stored and sent. A busy database answers 503 and any other error
+  500, so Telegram delivers the update again.
 
 At shutdown: polling stops, updates in flight finish (bounded), the session closes.
 """
@@ -41,25 +42,26 @@ from bot.http_errors import json_error
 from bot.push import PUSHERS
 from bot.settings import Settings
 from bot.startup import CannotStart
-from bot.telegram.channel import TelegramChannel
+from bot.telegram.channel import BUSY_RETRY, TelegramChannel
 from bot.telegram.delivery import CHANNEL, Delivery, Pictures
 from bot.telegram.gate import UpdateGate
 from bot.telegram.keyboards import LiveKeyboards
 from bot.telegram.pacing import SendPacer
+from bot.telegram.polling import DRAIN_TIMEOUT, Polling
 from bot.telegram.push import TelegramPusher
+from bot.web.request import BadRequest, check_content_type
 from dialogs.campaign_view import TELEGRAM_USERNAME
 from dialogs.catalogue import Catalogue
 from dialogs.engine import Engine
 from storage.campaign_repository import set_fact
+from storage.store import StoreBusy
 
 COMMANDS = ("start", "help", "back", "skip", "review", "submit", "results", "mydata", "deletemydata")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 """What Telegram accepts as a webhook `secret_token`."""
-POLLING_TIMEOUT = 25
-"""Seconds each `getUpdates` long poll waits for news."""
-DRAIN_TIMEOUT = 15.0
-"""Seconds shutdown waits for updates being handled."""
+RETRY_AFTER = 2
+"""Seconds a webhook request refused as busy suggests (Telegram retries on its own schedule)."""
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +119,12 @@ class TelegramService:
         self.cat = engine.context.cat
         self.gate = UpdateGate()
         self.delivery = Delivery(engine, pictures, LiveKeyboards(), settings.public_url)
-        self.channel = TelegramChannel(engine, self.delivery)
+        self.webhook_url = settings.telegram_webhook_url or None
+        # polling waits a busy database out; a webhook request fails, and Telegram sends it again
+        busy_retry = None if self.webhook_url else BUSY_RETRY
+        self.channel = TelegramChannel(engine, self.delivery, busy_retry)
         self.engine = engine
         self.dispatcher = build_dispatcher(self.channel, self.gate)
-        self.webhook_url = settings.telegram_webhook_url or None
         self.webhook_path = (urlsplit(self.webhook_url).path or "/") if self.webhook_url else None
         self.secret = webhook_secret(settings) if self.webhook_url else None
         self.bot: Bot | None = None
@@ -174,6 +178,10 @@ class TelegramService:
         """A POST from Telegram: check the secret, handle the update, then acknowledge it."""
         if not self.authentic(request):
             return json_error(401, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+        try:
+            check_content_type(request)  # the REST webhook's rule: JSON only
+        except BadRequest as refused:
+            return json_error(refused.status, refused.message)
         bot = self.bot
         if bot is None:
             return json_error(503, "the Telegram bot is not running")
@@ -181,60 +189,13 @@ class TelegramService:
             update = Update.model_validate(await request.json(), context={"bot": bot})
         except (ValueError, RecursionError):  # not JSON, too deeply nested, or not an Update
             return json_error(400, "the body is not a Telegram update")
-        await self.dispatcher.feed_update(bot, update)
+        try:
+            await self.dispatcher.feed_update(bot, update)
+        except StoreBusy:  # nothing applied: Telegram delivers the update again
+            return json_error(503, "the database is busy", {"Retry-After": str(RETRY_AFTER)})
         return web.json_response({})
 
     def authentic(self, request: web.Request) -> bool:
         """Whether the request carries the webhook secret (constant-time comparison)."""
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
         return self.secret is not None and hmac.compare_digest(given, self.secret.encode())
-
-
-class Polling:
-    """aiogram's long polling as a task of its own, started and stopped with the app."""
-
-    def __init__(self, dispatcher: Dispatcher, bot: Bot) -> None:
-        self.dispatcher = dispatcher
-        self.bot = bot
-        self.started = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-
-    @classmethod
-    async def start(cls, dispatcher: Dispatcher, bot: Bot) -> Polling:
-        """Start polling; returns once it runs (or raises why it could not)."""
-        polling = cls(dispatcher, bot)
-        await polling._start()
-        return polling
-
-    async def _start(self) -> None:
-        async def mark_started() -> None:
-            self.started.set()
-
-        self.dispatcher.startup.register(mark_started)
-        self.task = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot,
-                polling_timeout=POLLING_TIMEOUT,
-                handle_signals=False,
-                close_bot_session=False,
-                allowed_updates=self.dispatcher.resolve_used_update_types(),
-            )
-        )
-        waiting = asyncio.ensure_future(self.started.wait())
-        await asyncio.wait({self.task, waiting}, return_when=asyncio.FIRST_COMPLETED)
-        waiting.cancel()
-        await asyncio.gather(waiting, return_exceptions=True)
-        if self.task.done():
-            self.task.result()  # raises what stopped it
-            raise RuntimeError("Telegram polling stopped as soon as it started")
-
-    async def stop(self) -> None:
-        """Stop polling and wait for the polling task (updates in flight are the gate's to wait for)."""
-        if self.task is None:
-            return
-        if not self.task.done():
-            await self.dispatcher.stop_polling()
-        try:
-            await self.task
-        except Exception:
-            log.exception("Telegram polling ended with an error")

@@ -7,13 +7,15 @@ A signed request carries two headers:
   `v0:{timestamp}:{raw request body}`.
 
 Requests signed more than five minutes away from the server's clock are refused, so a captured
-request cannot be replayed later. cxbot signs its own callback POSTs the same way.
+request cannot be replayed later; inside those minutes, each process remembers the signatures it
+accepted and refuses them again (`SeenSignatures`). cxbot signs its own callback POSTs the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import deque
 from collections.abc import Mapping
 
 TIMESTAMP_HEADER = "X-Cxbot-Request-Timestamp"
@@ -49,3 +51,31 @@ def signature_problem(secret: str, headers: Mapping[str, str], body: bytes, now:
     if not hmac.compare_digest(sent.encode("utf-8", "replace"), signature(secret, timestamp, body).encode()):
         return f"{SIGNATURE_HEADER} does not match the request body"
     return None
+
+
+def is_signed(headers: Mapping[str, str]) -> bool:
+    """Whether the request claims a signature (checked with `signature_problem`)."""
+    return TIMESTAMP_HEADER in headers or SIGNATURE_HEADER in headers
+
+
+class SeenSignatures:
+    """Signatures accepted while they are still within the clock window, to refuse a replay."""
+
+    def __init__(self) -> None:
+        self._seen: set[bytes] = set()
+        self._expiring: deque[tuple[float, bytes]] = deque()
+
+    def first_time(self, headers: Mapping[str, str], now: float) -> bool:
+        """Record a valid request's signature; False if it was accepted before."""
+        self._forget(now)
+        key = hashlib.sha256(headers[SIGNATURE_HEADER].encode()).digest()[:16]
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        self._expiring.append((int(headers[TIMESTAMP_HEADER]) + MAX_SKEW_SECONDS, key))
+        return True
+
+    def _forget(self, now: float) -> None:
+        # in arrival order, which is nearly expiry order: a straggler is kept a little longer
+        while self._expiring and self._expiring[0][0] < now:
+            self._seen.discard(self._expiring.popleft()[1])

@@ -25,6 +25,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
+from bot.log_privacy import log_failure
 from bot.settings import Settings
 from bot.web.auth import signed_headers
 from bot.web.url_guard import CallbackRefused, GuardedResolver, check_callback_url
@@ -72,7 +73,11 @@ class CallbackSender:
 
     async def check(self, url: str) -> None:
         """Raise `CallbackRefused` (with the reason) if replies may not be sent to this URL."""
-        await check_callback_url(url, self.allow_private, self.resolver)
+        try:
+            await check_callback_url(url, self.allow_private, self.resolver)
+        except CallbackRefused as error:
+            log.debug("refused callback URL %s: %s", _shown(url), error.detail)
+            raise
 
     def submit(self, delivery: Delivery) -> None:
         """Queue a delivery behind the sender's earlier ones; returns at once."""
@@ -88,8 +93,8 @@ class CallbackSender:
                 delivery = queue[0]
                 try:
                     await self.deliver(delivery)
-                except Exception:  # a bug must not stop the sender's later deliveries
-                    log.exception("callback to %s for sender %r failed", _shown(delivery.url), sender)
+                except Exception as error:  # a bug must not stop the sender's later deliveries
+                    log_failure(log, f"a callback to {_shown(delivery.url)} failed", error)
                 queue.popleft()
         finally:
             del self._workers[sender]
@@ -105,24 +110,20 @@ class CallbackSender:
                 return True
             final = retry_after is None or attempt == ATTEMPTS
             log.warning(
-                "callback to %s for sender %r failed (attempt %d of %d): %s%s",
+                "a callback to %s failed (attempt %d of %d): %s%s",
                 _shown(delivery.url),
-                delivery.sender,
                 attempt,
                 ATTEMPTS,
                 outcome,
                 "" if final else "; retrying",
             )
+            log.debug("the failed callback was for sender %r", delivery.sender)
             if final:
                 break
             backoff = min(self.first_delay * 2 ** (attempt - 1), MAX_DELAY)
             await asyncio.sleep(max(retry_after or 0.0, backoff))
-        log.error(
-            "gave up delivering %d message(s) to %s for sender %r",
-            len(delivery.messages),
-            _shown(delivery.url),
-            delivery.sender,
-        )
+        log.error("gave up delivering %d message(s) to %s", len(delivery.messages), _shown(delivery.url))
+        log.debug("the callback given up was for sender %r", delivery.sender)
         return False
 
     async def _attempt(self, delivery: Delivery, body: bytes) -> tuple[str | None, float | None]:
@@ -137,10 +138,10 @@ class CallbackSender:
             ) as response:
                 await response.read()
         except CallbackRefused as error:
-            return str(error), None
+            return error.detail, None
         except aiohttp.ClientConnectorError as error:
             if isinstance(error.os_error, CallbackRefused):
-                return str(error.os_error), None
+                return error.os_error.detail, None
             return f"cannot connect ({error.os_error})", 0.0
         except (aiohttp.ClientError, TimeoutError) as error:
             return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__, 0.0
@@ -157,9 +158,9 @@ class CallbackSender:
         if not workers:
             return
         _, pending = await asyncio.wait(workers, timeout=grace)
-        for sender, queue in list(self._queues.items()):
-            if queue:
-                log.error("shutting down: %d callback(s) for sender %r abandoned unsent", len(queue), sender)
+        abandoned = sum(len(queue) for queue in self._queues.values())
+        if abandoned:
+            log.error("shutting down: %d callback(s) abandoned unsent", abandoned)
         for worker in pending:
             worker.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

@@ -41,6 +41,7 @@ class CorsPolicy:
             origin = request.headers.get("Origin")
             if origin and (value := self.allowed(origin)) is not None:
                 response.headers["Access-Control-Allow-Origin"] = value
+                response.headers["Access-Control-Expose-Headers"] = "Retry-After"  # for a "wait N s"
                 if value != "*":
                     response.headers.add("Vary", "Origin")
             return response

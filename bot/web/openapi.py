@@ -12,6 +12,7 @@ from bot.settings import Settings
 from bot.web.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from bot.web.cors import ALLOWED_HEADERS
 from bot.web.request import MAX_MESSAGE, MAX_MESSAGE_ID, MAX_SENDER, MAX_URL
+from bot.web.visitors import VISITORS_PATH
 from bot.web.webhook import CALLBACK_PATH, IDEMPOTENCY_HEADER, REST_PATH, STATUS_PATH
 
 # Printable text with at least one non-space character: what the validation accepts.
@@ -110,9 +111,18 @@ SCHEMAS: dict[str, Any] = {
 }
 
 SIGNED = (
-    f"When `CXBOT_WEBHOOK_SECRET` is set, the request must carry `{TIMESTAMP_HEADER}` (Unix seconds) and "
-    f'`{SIGNATURE_HEADER}: v0=<hex HMAC-SHA256 of "v0:<timestamp>:<raw body>">`; see docs/webhook.md.'
+    f"A bridge signs its requests with `CXBOT_WEBHOOK_SECRET`: `{TIMESTAMP_HEADER}` (Unix seconds) and "
+    f'`{SIGNATURE_HEADER}: v0=<hex HMAC-SHA256 of "v0:<timestamp>:<raw body>">`; see docs/webhook.md. '
+    "A signed request speaks for the bridge's people; an unsigned one for a web visitor, kept apart "
+    "(the same `sender` names two different people)."
 )
+RETRY_AFTER = {
+    "Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait."}
+}
+
+
+def _retry(description: str) -> dict[str, Any]:
+    return {**_error(description), "headers": RETRY_AFTER}
 
 
 def _post(summary: str, ok: dict[str, Any]) -> dict[str, Any]:
@@ -140,9 +150,32 @@ def _post(summary: str, ok: dict[str, Any]) -> dict[str, Any]:
         "responses": {
             "200": ok,
             "400": _error("Malformed JSON, a missing or invalid field, or a refused callback URL."),
-            "401": _error("Missing, stale or wrong signature (only when a secret is set)."),
+            "401": _error(
+                "A stale or wrong signature; a signature the server has no secret for; an unsigned "
+                "request where visitors are not taken, or a visitor id the server did not issue."
+            ),
+            "409": _error("This exact signed request was already accepted (sign it again to resend)."),
             "413": _error("The body is larger than CXBOT_MAX_BODY_BYTES."),
             "415": _error("The body is not sent as application/json."),
+            "429": _retry("Too many messages from this sender or address; nothing was applied."),
+            "503": _retry("The database is busy; nothing was applied. Send it again (same message id)."),
+        },
+    }
+
+
+def _visitors() -> dict[str, Any]:
+    issued = {
+        "type": "object",
+        "required": ["sender"],
+        "properties": {"sender": {"type": "string", "minLength": 1, "maxLength": MAX_SENDER}},
+    }
+    return {
+        "summary": "A new visitor id for a web chat",
+        "description": "An unguessable id to send as `sender` (unsigned); keep it to resume later.",
+        "responses": {
+            "201": _json(issued, "The id."),
+            "403": _error("This server takes no web visitors (CXBOT_WEB_VISITORS=none)."),
+            "429": _retry("Too many requests from this address."),
         },
     }
 
@@ -202,6 +235,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "options": _preflight(),
             },
             REST_PATH: {"post": _post("Send a message, get the replies", either), "options": _preflight()},
+            VISITORS_PATH: {"post": _visitors(), "options": _preflight()},
             CALLBACK_PATH: {
                 "post": _post(
                     "Send a message; the replies are POSTed to metadata.callback_url or CXBOT_CALLBACK_URL",

@@ -11,6 +11,11 @@ The check runs twice: when the request arrives (so a refused URL is a 400 at onc
 resolver of the session that delivers (so a name that resolves differently later, DNS rebinding,
 is still refused at connection time). Only name resolution happens: no traffic is sent to a refused
 address. Redirects are not followed.
+
+A refusal tells the caller only what they sent could have told them: for a host name, that it must
+resolve to public addresses, the same whether it resolved to a private one, a metadata one or none
+at all (else the guard would map the private network for anyone who asks). Which address it was is
+the error's `detail`, for the log.
 """
 
 from __future__ import annotations
@@ -43,7 +48,12 @@ EMBEDDING_PREFIXES = (
 
 
 class CallbackRefused(OSError):
-    """A callback URL or address cxbot will not call; the message says why."""
+    """A callback URL or address cxbot will not call. The message says why in terms safe to show
+    whoever sent the URL; `detail` also names the host and the address it resolved to."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 def address_problem(address: IPAddress, allow_private: bool) -> str | None:
@@ -99,7 +109,8 @@ async def check_callback_url(url: str, allow_private: bool, resolver: AbstractRe
         async with asyncio.timeout(RESOLVE_TIMEOUT):
             results = await resolver.resolve(host, target.port or 0, socket.AF_UNSPEC)
     except (OSError, TimeoutError, ValueError):  # ValueError: IDNA refuses the name (a label over 63)
-        raise CallbackRefused(f"the callback host {host!r} could not be resolved") from None
+        detail = f"the callback host {host!r} could not be resolved"
+        raise CallbackRefused(_not_public(allow_private), detail) from None
     _refuse(host, [ipaddress.ip_address(result["host"]) for result in results], allow_private)
 
 
@@ -111,12 +122,25 @@ def _literal(host: str) -> IPAddress | None:
 
 
 def _refuse(host: str, addresses: list[IPAddress], allow_private: bool) -> None:
+    """Raise `CallbackRefused` if any of the addresses `host` is (or resolved to) is forbidden."""
     if not addresses:
-        raise CallbackRefused(f"the callback host {host!r} has no address")
+        raise CallbackRefused(_not_public(allow_private), f"the callback host {host!r} has no address")
     for address in addresses:
         if (problem := address_problem(address, allow_private)) is not None:
-            hint = "" if allow_private else " (set CXBOT_CALLBACK_ALLOW_PRIVATE=true for local integrations)"
-            raise CallbackRefused(f"the callback host {host!r} is {problem} ({address}){hint}")
+            detail = f"the callback host {host!r} is {problem} ({address})"
+            if _literal(host) is None:  # a name: do not tell what it resolves to
+                raise CallbackRefused(_not_public(allow_private), detail)
+            raise CallbackRefused(f"the callback host is {problem}{_hint(allow_private)}", detail)
+
+
+def _not_public(allow_private: bool) -> str:
+    if allow_private:
+        return "the callback host must resolve only to addresses cxbot may call (no metadata or multicast)"
+    return f"the callback host must resolve only to public addresses{_hint(allow_private)}"
+
+
+def _hint(allow_private: bool) -> str:
+    return "" if allow_private else " (set CXBOT_CALLBACK_ALLOW_PRIVATE=true for local integrations)"
 
 
 class GuardedResolver(AbstractResolver):

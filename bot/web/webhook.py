@@ -12,19 +12,27 @@ acknowledgement, `{"status": "accepted", "messages": n}`; the same JSON list is 
 callback URL in the background (`bot.web.callbacks`). The URL is checked against the SSRF guard first,
 so a refused one is a 400 at once.
 
+A signed request speaks for a bridge's people (the `webhook` channel), an unsigned one for a web
+visitor (the `web` channel); `bot.web.admission` says how they are kept apart. The web chat gets its
+visitor id from `POST /webhooks/rest/visitors` (`bot.web.visitors`).
+
 Each request is checked in this order, and nothing reaches the engine unless all pass: content type
-(415), body size (413), signature when `CXBOT_WEBHOOK_SECRET` is set (401, `bot.web.auth`),
-JSON shape (400), callback URL (400).
+(415), signed or not and, if not, whether visitors are taken (401) and the address's rate (429),
+body size (413), the signature (401; 409 for one already accepted), JSON shape (400), the visitor
+id (401), the sender's rate (429), the callback URL (400). A busy database is a 503.
 
 A retried delivery names itself with `metadata.message_id` (or the `Idempotency-Key` header); the
 engine scopes the id to the sender and answers a repeated one with the replies it stored the first
-time, applying nothing again.
+time, applying nothing again. A signed request without one is named by its signature, so another
+process that did not see it first still applies it once.
 """
 
 from __future__ import annotations
 
-import time
+import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from functools import partial
 
 from aiohttp import web
 from aiohttp.resolver import ThreadedResolver
@@ -32,26 +40,35 @@ from aiohttp.resolver import ThreadedResolver
 from bot.app_keys import RESOLVER
 from bot.http_errors import json_error
 from bot.json_codec import json_response
+from bot.log_privacy import log_failure
 from bot.push import PUSHERS
 from bot.settings import Settings
-from bot.web.auth import signature_problem
+from bot.web.admission import SIGNED, UNSIGNED, Admission
+from bot.web.auth import SIGNATURE_HEADER
 from bot.web.callbacks import CallbackSender, Delivery, callback_sender
 from bot.web.cors import CorsPolicy
 from bot.web.public_url import base_url
+from bot.web.rate_limits import RateLimits
 from bot.web.request import BadRequest, RestRequest, check_content_type, parse_rest_request, read_body
 from bot.web.rest_render import as_json, render_replies
 from bot.web.url_guard import CallbackRefused
+from bot.web.visitors import KEY_NAME, VISITORS_PATH, issue
 from dialogs.engine import Engine
 from dialogs.types import Inbound, Reply
 from storage.campaign_statements import FAILED, SENT
+from storage.service_keys import service_key
 from storage.store import StoreBusy
 
-CHANNEL = "webhook"
 STATUS_PATH = "/webhooks/rest/"
 REST_PATH = "/webhooks/rest/webhook"
 CALLBACK_PATH = "/webhooks/callback/webhook"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 RETRY_AFTER = 2
+log = logging.getLogger(__name__)
+FAILED_STEP = (
+    "the server could not store this message, so nothing was applied; the error has been logged. "
+    "Send it again later (with the same metadata.message_id or Idempotency-Key, it is applied once)"
+)
 BUSY = (
     "the database is busy, so nothing was applied: send the message again in a moment "
     "(with the same metadata.message_id or Idempotency-Key, it is applied once)"
@@ -65,8 +82,10 @@ def install(app: web.Application, settings: Settings, engine: Engine) -> None:
     app.router.add_get(STATUS_PATH, status)
     app.router.add_post(REST_PATH, webhook.rest)
     app.router.add_post(CALLBACK_PATH, webhook.callback)
-    for path in (STATUS_PATH, REST_PATH, CALLBACK_PATH):
+    app.router.add_post(VISITORS_PATH, webhook.new_visitor)
+    for path in (STATUS_PATH, REST_PATH, CALLBACK_PATH, VISITORS_PATH):
         app.router.add_route("OPTIONS", path, cors.preflight)
+    app.cleanup_ctx.append(webhook.admission_context)
     app.cleanup_ctx.append(webhook.callbacks_context)
 
 
@@ -81,10 +100,10 @@ class CallbackPusher:
 
     pace = 0.0
 
-    def __init__(self, sender: CallbackSender, settings: Settings) -> None:
+    def __init__(self, sender: CallbackSender, settings: Settings, default_url: str | None) -> None:
         self.sender = sender
-        self.default_url = settings.callback_url
-        self.needs_address = settings.callback_url is None
+        self.default_url = default_url
+        self.needs_address = default_url is None
         self.base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
     async def push(self, sender: str, address: str | None, replies: Sequence[Reply]) -> str:
@@ -102,17 +121,35 @@ class RestWebhook:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
-        self.secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        self._admission: Admission | None = None
         self._callbacks: CallbackSender | None = None
+
+    async def admission_context(self, app: web.Application) -> AsyncIterator[None]:
+        """Cleanup context: the checks need the visitor key from the database and, for the rate
+        limits, the running loop."""
+        key = await self.engine.store.run(partial(service_key, name=KEY_NAME))
+        limits = RateLimits(self.settings.rate_per_sender, self.settings.rate_per_address)
+        self._admission = Admission(self.settings, limits, key)
+        yield
+        self._admission = None
+
+    @property
+    def admission(self) -> Admission:
+        if self._admission is None:
+            raise RuntimeError("the webhook's checks run only while the app is started")
+        return self._admission
 
     async def callbacks_context(self, app: web.Application) -> AsyncIterator[None]:
         """Cleanup context: the callback sender lives (and drains) with the app."""
         resolver = app.get(RESOLVER) or ThreadedResolver()
         async with callback_sender(self.settings, resolver) as sender:
             self._callbacks = sender
-            app[PUSHERS][CHANNEL] = CallbackPusher(sender, self.settings)
+            # the bridge's default URL is for the bridge's people; a visitor gets only their own
+            app[PUSHERS][SIGNED] = CallbackPusher(sender, self.settings, self.settings.callback_url)
+            app[PUSHERS][UNSIGNED] = CallbackPusher(sender, self.settings, None)
             yield
-            app[PUSHERS].pop(CHANNEL, None)
+            app[PUSHERS].pop(SIGNED, None)
+            app[PUSHERS].pop(UNSIGNED, None)
             self._callbacks = None
 
     @property
@@ -129,19 +166,37 @@ class RestWebhook:
         """`POST /webhooks/callback/webhook`: always replies by callback."""
         return await self._handle(request, callback_only=True)
 
+    async def new_visitor(self, request: web.Request) -> web.Response:
+        """`POST /webhooks/rest/visitors`: a fresh, unguessable visitor id for the web chat."""
+        try:
+            if self.settings.web_visitors == "none":
+                raise BadRequest(403, "this server takes no web visitors (CXBOT_WEB_VISITORS=none)")
+            await self.admission.check_address(request)
+        except BadRequest as error:
+            return json_error(error.status, error.message, error.headers)
+        return json_response({"sender": issue(self.admission.visitor_key)}, status=201)
+
     async def _handle(self, request: web.Request, callback_only: bool) -> web.Response:
         try:
-            parsed = await self._read(request)
+            namespace, parsed = await self._read(request)
             url = await self._callback_url(parsed, callback_only)
         except BadRequest as error:
-            return json_error(error.status, error.message)
+            return json_error(error.status, error.message, error.headers)
         inbound = Inbound(
-            CHANNEL, parsed.sender, parsed.message, parsed.message_id, push_url=parsed.callback_url
+            namespace,
+            parsed.sender,
+            parsed.message,
+            parsed.message_id,
+            push_url=parsed.callback_url,
+            buttons_stay=False,
         )
         try:
             replies = await self.engine.handle(inbound)
         except StoreBusy:
             return json_error(503, BUSY, {"Retry-After": str(RETRY_AFTER)})
+        except Exception as error:  # the step is one transaction: a failure applied none of it
+            log_failure(log, "the engine failed on a webhook message", error)
+            return json_error(500, FAILED_STEP)
         base = base_url(request, self.settings)
         messages = render_replies(replies, parsed.sender, base)
         if url is None:
@@ -149,14 +204,19 @@ class RestWebhook:
         self.callbacks.submit(Delivery(parsed.sender, url, as_json(messages)))
         return json_response({"status": "accepted", "messages": len(messages)})
 
-    async def _read(self, request: web.Request) -> RestRequest:
+    async def _read(self, request: web.Request) -> tuple[str, RestRequest]:
+        """The request's namespace and content, once every check before the engine has passed."""
         check_content_type(request)
+        admission = self.admission
+        namespace = await admission.namespace(request)
         body = await read_body(request, self.settings.max_body_bytes)
-        if self.secret is not None:
-            problem = signature_problem(self.secret, request.headers, body, time.time())
-            if problem is not None:
-                raise BadRequest(401, problem)
-        return parse_rest_request(body, request.headers.get(IDEMPOTENCY_HEADER))
+        if namespace == SIGNED:
+            admission.check_signature(request.headers, body)
+        parsed = parse_rest_request(body, request.headers.get(IDEMPOTENCY_HEADER))
+        await admission.check_sender(namespace, parsed.sender)
+        if namespace == SIGNED and parsed.message_id is None:
+            parsed = replace(parsed, message_id=f"signed:{request.headers[SIGNATURE_HEADER][-64:]}")
+        return namespace, parsed
 
     async def _callback_url(self, parsed: RestRequest, callback_only: bool) -> str | None:
         url = parsed.callback_url or (self.settings.callback_url if callback_only else None)

@@ -297,6 +297,16 @@ class FakeBotAPI:
         """Updates queued for getUpdates and not yet confirmed by an offset."""
         return list(self.state.pending)
 
+    @property
+    def confirmed_update_ids(self) -> list[int]:
+        """Ids of the updates the bot confirmed with a getUpdates offset (Telegram then forgets them
+        and never sends them again), in the order confirmed."""
+        return list(self.state.confirmed)
+
+    def delivered_update_ids(self) -> list[int]:
+        """Ids of the updates getUpdates has returned so far (repeats included), in order."""
+        return [update["update_id"] for call in self.calls("getUpdates") if call.ok for update in call.result]
+
     def enqueue_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for getUpdates (assigns ``update_id`` if missing). Returns the update."""
         update = self._prepare_update(update)

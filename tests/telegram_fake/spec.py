@@ -5,6 +5,8 @@ are strings, JSON-serialized objects, ``attach://`` file references, multipart f
 typed parameters, or raises :class:`~tests.telegram_fake.errors.ApiError` with the answer Telegram would
 give. Limits are read from the field descriptions ("1-4096 characters", "1-64 bytes", "At most 100",
 "Only characters A-Z, ...", 'must be one of "..."'); the few rules api.json cannot express are tables below.
+Like Telegram, "characters" are counted in UTF-16 code units (an emoji outside the BMP counts 2) and, for
+formatted text, in the text left after parsing the markup; "bytes" are UTF-8 bytes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ApiError, bad_request
-from .formatting import PARSE_MODES, EntityParseError, parse_formatted
+from .formatting import PARSE_MODES, EntityParseError, parse_formatted, utf16_len
 from .models import UploadedFile
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "telegram-bot-api" / "api.json"
@@ -410,7 +412,7 @@ class _Validator:
     def check_length(self, spec: FieldSpec, value: str, path: str, *, formatted: bool = False) -> None:
         if spec.max_length is None or spec.min_length is None:
             return
-        size = len(value.encode("utf-8")) if spec.length_unit == "bytes" else len(value)
+        size = len(value.encode("utf-8")) if spec.length_unit == "bytes" else utf16_len(value)
         empty = not value.strip() if formatted else size < spec.min_length
         if size <= spec.max_length and not (spec.min_length > 0 and empty):
             return

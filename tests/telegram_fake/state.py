@@ -61,6 +61,8 @@ class FakeState:
         self.webhook: WebhookConfig | None = None
         self.allowed_updates: list[str] | None = None
         self.pending: list[dict[str, Any]] = []
+        self.confirmed: list[int] = []
+        """Ids of the updates a getUpdates offset confirmed (Telegram then forgets them), in order."""
         self._update_ids = itertools.count(100_000_001)
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -251,10 +253,13 @@ class FakeState:
         """getUpdates offset semantics: positive confirms earlier updates, negative keeps the last -offset."""
         if not offset:
             return
-        if offset > 0:
-            self.pending = [update for update in self.pending if update["update_id"] >= offset]
-        else:
-            self.pending = self.pending[offset:]
+        kept = (
+            [update for update in self.pending if update["update_id"] >= offset]
+            if offset > 0
+            else self.pending[offset:]
+        )
+        self.confirmed += [update["update_id"] for update in self.pending if update not in kept]
+        self.pending = kept
 
     def deliverable(self) -> list[dict[str, Any]]:
         """Pending updates after dropping those the bot did not subscribe to (like Telegram does)."""

@@ -208,6 +208,16 @@ class FakeUser:
         }
         return await self._push(update)
 
+    async def edit_text(self, message: StoredMessage, text: str) -> dict[str, Any]:
+        """Edit one of this user's text messages, as Telegram shows it; the bot gets an
+        ``edited_message`` update (if it asked for them) with the new text. Returns the Update."""
+        if message.from_bot or "text" not in message.payload:
+            raise AssertionError("a user can only edit their own text messages")
+        entities = detect_entities(text)
+        changes: dict[str, Any] = {"text": text, **({"entities": entities} if entities else {})}
+        self.server.state.edit_message(message, changes, removed=("entities",))
+        return await self._push({"edited_message": copy.deepcopy(message.payload)})
+
     def block_bot(self, blocked: bool = True) -> None:
         """Block (or unblock) the bot: its messages to this user then get 403 Forbidden."""
         self.server.block(self.chat.id, blocked)

@@ -1,6 +1,7 @@
 /*
  * cxbot web chat: a small, dependency-free chat widget for the Rasa REST webhook protocol.
  *
+ *   POST {server}/webhooks/rest/visitors -> {"sender": id}   (once; the id is kept in localStorage)
  *   POST {server}/webhooks/rest/webhook  {"sender": id, "message": text or button payload}
  *   -> [{"recipient_id", "text"?, "buttons"?: [{"title", "payload"}], "image"?: absolute URL}, ...]
  *
@@ -30,6 +31,7 @@
   // document.currentScript is only set while this script first runs, so read it now.
   var script = document.currentScript || document.querySelector('script[src*="chat.js"]');
   var WEBHOOK_PATH = 'webhooks/rest/webhook';
+  var VISITORS_PATH = 'webhooks/rest/visitors';
   var REQUEST_TIMEOUT_MS = 20000;
   var TYPING_DELAY_MS = 300;
   var FRAMEWORK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -63,43 +65,55 @@
       // Only a plain id or code: anything else would let a crafted link send an arbitrary command.
       framework: FRAMEWORK_ID.test(framework) ? framework : '',
       join: JOIN_CODE.test(join) ? join : '',
-      storageKey: 'cxbot.sender:' + server.href,
+      visitors: new URL(VISITORS_PATH, server).href,
+      storageKey: 'cxbot.visitor:' + server.href,
     };
   }
 
-  /* ---------- sender id ---------- */
+  /* ---------- visitor id ---------- */
 
-  function randomId() {
-    var cryptoApi = window.crypto;
-    if (cryptoApi && typeof cryptoApi.randomUUID === 'function') return cryptoApi.randomUUID();
-    // randomUUID needs a secure context (https or localhost); build a version 4 UUID by hand.
-    var bytes = new Uint8Array(16);
-    if (cryptoApi && typeof cryptoApi.getRandomValues === 'function') {
-      cryptoApi.getRandomValues(bytes);
-    } else {
-      for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  // Whoever knows a visitor id is that visitor, so the server issues it (unguessable) rather than
+  // this page making one up; it is kept so that a reload resumes the run.
+  var ISSUED_ID = /^v1\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/;
+
+  function storedVisitor(key) {
+    try {
+      var id = window.localStorage.getItem(key);
+      return id && ISSUED_ID.test(id) ? id : null;
+    } catch (err) {
+      return null; // storage blocked (privacy settings, sandboxed frame): chat anyway, without resuming
     }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); });
-    return [hex.slice(0, 4), hex.slice(4, 6), hex.slice(6, 8), hex.slice(8, 10), hex.slice(10)]
-      .map(function (part) { return part.join(''); }).join('-');
   }
 
-  /** The id the bot knows this browser by, kept so that a reload resumes the run. */
-  function senderId(key) {
-    var id = null;
+  function keepVisitor(key, id) {
     try {
-      id = window.localStorage.getItem(key);
-      if (!id) {
-        id = randomId();
-        window.localStorage.setItem(key, id);
-      }
+      window.localStorage.setItem(key, id);
     } catch (err) {
-      // Storage blocked (privacy settings, sandboxed frame): chat anyway, without resuming.
-      id = id || randomId();
+      // not kept: a reload starts afresh
     }
-    return id;
+  }
+
+  /** A visitor id from the server: POST {server}/webhooks/rest/visitors -> {"sender": id}. */
+  function askForVisitor(url, signal) {
+    return fetch(url, { method: 'POST', mode: 'cors', credentials: 'omit', signal: signal })
+      .then(checkStatus)
+      .then(function (data) {
+        if (!data || typeof data.sender !== 'string' || !data.sender) {
+          throw new SyntaxError('the answer has no visitor id');
+        }
+        return data.sender;
+      });
+  }
+
+  /** The response's JSON, or an error carrying its status (and Retry-After, in seconds). */
+  function checkStatus(response) {
+    if (!response.ok) {
+      var error = new Error('HTTP ' + response.status);
+      error.status = response.status;
+      error.retryAfter = parseInt(response.headers.get('Retry-After') || '', 10) || null;
+      throw error;
+    }
+    return response.json();
   }
 
   /* ---------- text: entities and the Markdown subset ---------- */
@@ -259,7 +273,7 @@
   function Chat(root, config) {
     this.root = root;
     this.config = config;
-    this.sender = senderId(config.storageKey);
+    this.sender = storedVisitor(config.storageKey); // null until the server issues one
     this.busy = false;
     this.lastTitle = ''; // the title of the latest bot message that had one
     this.failed = null; // how to resend the last message that could not be delivered ("Try again")
@@ -464,21 +478,17 @@
     var controller = typeof AbortController === 'function' ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
 
-    return fetch(this.config.webhook, {
-      method: 'POST',
-      mode: 'cors',
-      credentials: 'omit',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ sender: this.sender, message: message }),
-      signal: controller ? controller.signal : undefined,
-    }).then(function (response) {
-      if (!response.ok) {
-        var error = new Error('HTTP ' + response.status);
-        error.status = response.status;
-        throw error;
-      }
-      return response.json();
-    }).then(function (replies) {
+    var signal = controller ? controller.signal : undefined;
+    return this.visitor(signal).then(function (sender) {
+      return fetch(chat.config.webhook, {
+        method: 'POST',
+        mode: 'cors',
+        credentials: 'omit',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ sender: sender, message: message }),
+        signal: signal,
+      });
+    }).then(checkStatus).then(function (replies) {
       if (!Array.isArray(replies)) throw new SyntaxError('the answer is not a list of messages');
       chat.showReplies(replies, options);
       return true;
@@ -495,7 +505,21 @@
     });
   };
 
+  /** This browser's visitor id: the kept one, or a new one from the server (kept for next time). */
+  Chat.prototype.visitor = function (signal) {
+    var chat = this;
+    if (this.sender) return Promise.resolve(this.sender);
+    return askForVisitor(this.config.visitors, signal).then(function (id) {
+      chat.sender = id;
+      keepVisitor(chat.config.storageKey, id);
+      return id;
+    });
+  };
+
   function describeError(err) {
+    var wait = err && err.retryAfter ? ' in ' + err.retryAfter + ' seconds' : ' in a moment';
+    if (err && err.status === 429) return 'That was a lot of messages at once. Please try again' + wait + '.';
+    if (err && err.status === 503) return 'The chat server is busy right now. Please try again' + wait + '.';
     if (err && err.status >= 500) {
       return 'The chat server ran into a problem (error ' + err.status + '). Please try again in a moment.';
     }
