@@ -166,3 +166,24 @@ async def test_unsigned_requests_use_json(tmp_path: Path) -> None:
     async with running_app(settings_for(tmp_path, webhook_secret=SECRET)) as (client, _):
         response = await client.post(REST, data=b'{"sender": "w-1", "message": "/help"}', headers=JSON)
         assert response.status == 200
+
+
+def test_the_limiter_allows_a_burst_then_one_per_interval() -> None:
+    from bot.web.rate_limits import Limiter, parse_rates
+
+    now = [1000.0]
+    limiter = Limiter(parse_rates("3/minute"), clock=lambda: now[0])
+    assert [limiter.wait("a") for _ in range(3)] == [None, None, None]
+    assert limiter.wait("a") == 20  # one more comes back every 20 s
+    assert limiter.wait("b") is None  # keys are counted apart
+    now[0] += 20
+    assert limiter.wait("a") is None
+    assert limiter.wait("a") == 20
+    now[0] += 3600  # idle keys are forgotten at the next sweep
+    limiter.wait("c")
+    assert set(limiter.busy_until) == {("c",)}
+    two = Limiter(parse_rates("10/second;12/minute"), clock=lambda: now[0])
+    assert [two.wait("x") for _ in range(11)] == [None] * 10 + [1]  # the second's allowance is used up
+    now[0] += 1
+    assert [two.wait("x") for _ in range(2)] == [None, None]
+    assert two.wait("x") == 4  # now the minute's is: one comes back every 5 s

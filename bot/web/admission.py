@@ -60,7 +60,7 @@ class Admission:
 
     async def check_address(self, request: web.Request) -> None:
         """429 when the client's address is over its limit."""
-        wait = await self.limits.address_wait(self.address.of(request))
+        wait = self.limits.address_wait(self.address.of(request))
         if wait is not None:
             raise _too_many(wait, "from your network address")
 
@@ -79,7 +79,7 @@ class Admission:
         sender is over their limit."""
         if namespace == UNSIGNED and self.visitors == "issued" and not is_issued(self.visitor_key, sender):
             raise BadRequest(401, NOT_ISSUED)
-        wait = await self.limits.sender_wait(namespace, sender)
+        wait = self.limits.sender_wait(namespace, sender)
         if wait is not None:
             raise _too_many(wait, "from this sender")
 

@@ -8,6 +8,7 @@ the client.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -15,6 +16,7 @@ from aiohttp import web
 
 FORWARDED_FOR = "X-Forwarded-For"
 MAX_ADDRESS = 64
+CACHED = 4096
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -24,19 +26,21 @@ class ClientAddress:
     def __init__(self, trusted: str) -> None:
         parts = (part.strip() for part in trusted.split(","))
         self.trusted: tuple[Network, ...] = tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
+        # parsing an address costs microseconds, and the same few (the proxy's) come again and again
+        self.is_trusted = functools.lru_cache(maxsize=CACHED)(self._is_trusted)
 
     def of(self, request: web.Request) -> str:
         """The client's address: the peer's, or the one its trusted proxies forwarded."""
         peer = request.remote or ""
-        if not self.is_trusted(peer):
+        if FORWARDED_FOR not in request.headers or not self.is_trusted(peer):
             return peer
-        hops = _forwarded(request.headers.getall(FORWARDED_FOR, ()))
+        hops = _forwarded(request.headers.getall(FORWARDED_FOR))
         for hop in reversed(hops):
             if not self.is_trusted(hop):
                 return hop[:MAX_ADDRESS]
         return hops[0][:MAX_ADDRESS] if hops else peer
 
-    def is_trusted(self, address: str) -> bool:
+    def _is_trusted(self, address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:

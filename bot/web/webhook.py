@@ -125,8 +125,7 @@ class RestWebhook:
         self._callbacks: CallbackSender | None = None
 
     async def admission_context(self, app: web.Application) -> AsyncIterator[None]:
-        """Cleanup context: the checks need the visitor key from the database and, for the rate
-        limits, the running loop."""
+        """Cleanup context: the checks need the visitor key, kept in the database."""
         key = await self.engine.store.run(partial(service_key, name=KEY_NAME))
         limits = RateLimits(self.settings.rate_per_sender, self.settings.rate_per_address)
         self._admission = Admission(self.settings, limits, key)
