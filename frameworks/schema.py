@@ -64,6 +64,9 @@ class Level(Strict):
     value: int
     label: ShortText | None = None
     description: Sentences
+    inferred: bool = False
+    """The source gives no text for this level (or cuts it off): the description is built from
+    what the source says around it, and says no more than that supports."""
 
 
 class Question(Strict):
@@ -84,6 +87,9 @@ class SubDimension(Strict):
     description: Prose
     recommendations: dict[Slug, Prose]
     """How to reach the next stage, keyed by the stage the answer puts you in."""
+    inferred_recommendations: tuple[Slug, ...] = ()
+    """Stages whose recommendation the source gives no (or only cut-off) text for: built from what
+    the source says around it."""
 
 
 class Case(Strict):

@@ -256,3 +256,14 @@ service_facts = Table(
     Column("value", String(256), nullable=False),
 )
 """What a running service learnt that commands run elsewhere need (the Telegram bot's username)."""
+
+framework_versions = Table(
+    "framework_versions",
+    metadata,
+    Column("framework_id", String(48), primary_key=True),
+    Column("version", String(16), primary_key=True),
+    Column("content", JSON, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+)
+"""Every version of a framework the service has offered, as validated data, so a run (or a campaign
+round) keeps the questions, levels and scoring it started with after the file changes."""
