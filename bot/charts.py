@@ -39,6 +39,11 @@ BAR_COLOUR = "#1f4e79"
 BAND_SHADES = ("#f4f4f4", "#e4e4e4", "#f4f4f4", "#e4e4e4")
 """Bands alternate light greys (told apart by lightness, not hue) and carry their names as text."""
 TEXT_COLOUR = "#1a1a1a"
+OVERALL_COLOUR = "#b3261e"
+"""Dark red for the overall score's line: set apart from the navy bars, 6:1 on the grey bands, and
+dashed, so it does not rely on colour alone."""
+OVERALL_ROOM = 0.45
+"""Rows of room above the first bar for the overall score's label."""
 MUTED_COLOUR = "#595959"
 """7:1 on white: muted but still readable."""
 LABEL_WIDTH = 22
@@ -139,6 +144,8 @@ def draw_chart(axes: Axes, chart: Chart, no_answers: str = "no answers") -> None
     _draw_bands(axes, band_spans(chart), across=False)
     _draw_scores(axes, chart, no_answers)
     _style(axes, chart)
+    if chart.overall is not None:
+        _draw_overall(axes, chart, chart.overall)
 
 
 def _draw_bands(axes: Axes, spans: list[tuple[Band, float, float]], across: bool) -> None:
@@ -186,6 +193,39 @@ def _draw_scores(axes: Axes, chart: Chart, no_answers: str) -> None:
             color=TEXT_COLOUR,
             zorder=3,
         )
+
+
+def _draw_overall(axes: Axes, chart: Chart, overall: float) -> None:
+    """The overall score as a dashed line across every row, named in a band of its own above the
+    first row ("CX maturity: 3.1", the words of the result's stage line), so the line never hides
+    a bar's value and reads without colour."""
+    rows = max(len(chart.labels), 1)
+    axes.set_ylim(rows - 0.5, -0.5 - OVERALL_ROOM)
+    axes.plot(
+        [overall, overall],
+        [rows - 0.5, -0.5],
+        color=OVERALL_COLOUR,
+        linestyle=(0, (4, 2)),
+        linewidth=1.8,
+        zorder=1.5,  # over the bands, under the bars and their values: a reference, not a bar
+        solid_capstyle="butt",
+    )
+    where = (overall - chart.scale_min) / ((chart.scale_max - chart.scale_min) or 1)
+    # near either end the label grows inward, so it stays over the plot
+    align = "left" if where < 0.2 else "right" if where > 0.8 else "center"
+    axes.text(
+        overall,
+        -0.5 - OVERALL_ROOM / 2,
+        f"{chart.title}: {overall:.1f}",
+        ha=align,
+        va="center",
+        fontsize=10,
+        fontweight="bold",
+        color=OVERALL_COLOUR,
+        bbox={"facecolor": "white", "edgecolor": OVERALL_COLOUR, "pad": 2.0, "linewidth": 0.8},
+        zorder=5,
+        parse_math=False,
+    )
 
 
 def _style(axes: Axes, chart: Chart) -> None:

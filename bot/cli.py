@@ -19,8 +19,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     interrupted = STOPPED
     try:
         from bot import commands
+        from bot.framework_cli import with_action
 
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args(with_action(sys.argv[1:] if argv is None else argv))
         interrupted = getattr(args, "interrupted", STOPPED)
         return commands.run(args)
     except KeyboardInterrupt:
@@ -36,17 +37,34 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def version() -> str:
+    """cxbot's version, from the installed package's metadata."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("cxbot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     from bot import commands
     from bot.campaign_cli import add_commands as add_campaign_commands
+    from bot.db_commands import add_commands as add_db_commands
+    from bot.framework_cli import add_commands as add_framework_commands
     from bot.terminal import GOODBYE
 
     parser = argparse.ArgumentParser(prog="cxbot", description="Maturity self-assessments as a chat.")
+    parser.add_argument("--version", action="version", version=f"cxbot {version()}")
     subcommands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     chat = subcommands.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--framework", metavar="ID", help="start (or resume) this assessment straight away")
     chat.add_argument("--user", metavar="NAME", help="who you are (default: your login name)")
+    chat.add_argument(
+        "--language", metavar="TAG", help="the language you speak, such as pt-BR (/language changes it later)"
+    )
     chat.set_defaults(func=commands.chat, interrupted=GOODBYE)
 
     serve = subcommands.add_parser("serve", help="run the HTTP server (web chat, webhook, Telegram)")
@@ -55,10 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=commands.serve)
 
     add_campaign_commands(subcommands)
+    add_db_commands(subcommands)
 
-    check = subcommands.add_parser("frameworks", help="list the assessments, or check framework files")
-    check.add_argument("files", nargs="*", metavar="FILE", help="framework files to validate")
-    check.set_defaults(func=commands.frameworks)
+    add_framework_commands(subcommands)
     return parser
 
 

@@ -13,7 +13,6 @@ import io
 import os
 import shutil
 import sys
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -21,8 +20,8 @@ from bot.app import running_engine
 from bot.settings import Settings
 from bot.terminal import GOODBYE, TerminalChat
 from dialogs.engine import MAX_SENDER
-from frameworks.loader import FrameworkError, load_framework
-from frameworks.registry import FrameworkRegistry
+from dialogs.languages import normalized
+from frameworks.loader import FrameworkError
 from storage.store import DatabaseURLError, StoreUnavailable
 
 
@@ -50,24 +49,35 @@ def chat(args: argparse.Namespace) -> int:
     if not 0 < len(user) <= MAX_SENDER:
         print(f"cxbot: --user must be 1 to {MAX_SENDER} characters", file=sys.stderr)
         return 2
+    language = args.language
+    if language is not None and normalized(language) is None:
+        print(f"cxbot: --language {language!r} is not a language tag: use one such as pt-BR", file=sys.stderr)
+        return 2
     first = f"/start {args.framework}" if args.framework else "/start"
     interactive = sys.stdin.isatty()
     if isinstance(sys.stdin, io.TextIOWrapper):  # bytes that are not UTF-8 become U+FFFD, not a crash
         sys.stdin.reconfigure(errors="replace")
-    if interactive:
-        print("cxbot terminal chat. Type /help for commands; Ctrl-D to leave (your answers are saved).\n")
+    goodbye = GOODBYE
 
     async def talk() -> None:
+        nonlocal goodbye
         async with running_engine(settings) as engine:
+            words = engine.catalogue_for(language)
+            goodbye = words.text("terminal_goodbye")
+            if language is not None and engine.languages.match(language) is None:
+                spoken = ", ".join(engine.languages.locales)
+                print(f"cxbot: no messages in {language} yet ({spoken} exist)", file=sys.stderr)
+            if interactive:
+                print(words.text("terminal_welcome") + "\n")
             width = min(shutil.get_terminal_size().columns, 100) if interactive else None
             base = settings.public_url or f"http://{settings.host}:{settings.port}"
-            await TerminalChat(engine, user, width=width, base=base).run(
+            await TerminalChat(engine, user, width=width, base=base, language=language).run(
                 first, sys.stdin.readline, "> " if interactive else ""
             )
 
     asyncio.run(talk())
     if interactive:  # Ctrl-D: end the prompt's line, and say the answers are kept
-        print(f"\n{GOODBYE}")
+        print(f"\n{goodbye}")
     return 0
 
 
@@ -78,16 +88,3 @@ def serve(args: argparse.Namespace) -> int:
     settings = Settings()
     updates = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     return serve(settings.model_copy(update=updates))
-
-
-def frameworks(args: argparse.Namespace) -> int:
-    """`cxbot frameworks`: list the assessments, or check the framework files given."""
-    if args.files:
-        for name in args.files:
-            framework = load_framework(Path(name))
-            count = len(framework.questions)
-            print(f"{name}: OK ({framework.id}, version {framework.version}, {count} questions)")
-        return 0
-    for framework in FrameworkRegistry.from_directories(Settings().framework_dirs()).all():
-        print(f"{framework.id}\t{framework.version}\t{framework.title}")
-    return 0

@@ -118,15 +118,18 @@ def _summary(first: logging.LogRecord, line: str) -> logging.LogRecord:
     return logging.LogRecord(first.name, first.levelno, first.pathname, first.lineno, line, None, None)
 
 
-def log_to_stderr(level: int, format: str, window: float = WINDOW) -> RepeatCollapser | None:
+def log_to_stderr(
+    level: int, format: str | logging.Formatter, window: float = WINDOW
+) -> RepeatCollapser | None:
     """Like `logging.basicConfig`, with repeats collapsed: the root logger writes to stderr through
-    a `RepeatCollapser`. Does nothing (None) when logging is configured already (by a test runner,
-    or a program that runs the server in its own process)."""
+    a `RepeatCollapser`, in `format` (a format string or a formatter). Does nothing (None) when
+    logging is configured already (by a test runner, or a program that runs the server in its own
+    process)."""
     root = logging.getLogger()
     if root.handlers:
         return None
     target = logging.StreamHandler()
-    target.setFormatter(logging.Formatter(format))
+    target.setFormatter(format if isinstance(format, logging.Formatter) else logging.Formatter(format))
     collapser = RepeatCollapser(target, window)
     root.addHandler(collapser)
     root.setLevel(level)

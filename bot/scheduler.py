@@ -3,7 +3,8 @@ and rounds), then reminders pushed through the channels that can push; and, ever
 the replies kept for deduplication once retries can no longer come.
 
 Every few seconds it claims what is due in the database (`storage.campaign_jobs`), so the work
-survives restarts and runs once across processes; the timer is only a prompt to look.
+survives restarts and runs once across processes; the timer is only a prompt to look. At shutdown it
+claims nothing more and finishes the batch in hand within the shutdown deadline (`bot.shutdown`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from sqlalchemy import Connection
 
 from bot.app_keys import ENGINE, SETTINGS
 from bot.log_privacy import log_failure
+from bot.log_setup import start_task
 from bot.push import PUSHERS, Pusher
+from bot.shutdown import finish, time_left
 from dialogs.campaign_view import nudge_reply
 from dialogs.engine import Engine
 from storage.campaign_jobs import Push, claim_pushes, run_due_jobs, settle_push
@@ -33,17 +36,24 @@ log = logging.getLogger(__name__)
 
 
 def install(app: web.Application) -> None:
-    """Run the scheduler with the app."""
+    """Run the scheduler with the app; it stops claiming work as soon as the app shuts down."""
     app.cleanup_ctx.append(_lifespan)
+    app.on_shutdown.append(_stop_claiming)
 
 
 async def _lifespan(app: web.Application) -> AsyncIterator[None]:
     scheduler = Scheduler(app[ENGINE], app[PUSHERS], app[SETTINGS].scheduler_seconds)
-    task = asyncio.create_task(scheduler.run_forever(), name="cxbot-scheduler")
+    app[SCHEDULER] = scheduler
+    task = start_task(scheduler.run_forever(), "cxbot-scheduler", log_name="scheduler")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    scheduler.stop()
+    if await finish([task], time_left(app)()):
+        log.warning("the scheduler's work in hand was cut short at the shutdown deadline")
+
+
+async def _stop_claiming(app: web.Application) -> None:
+    if (scheduler := app.get(SCHEDULER)) is not None:
+        scheduler.stop()
 
 
 class Scheduler:
@@ -57,16 +67,22 @@ class Scheduler:
         self.pushers = pushers
         self.interval = interval
         self.next_housekeeping = time.monotonic()
+        self.stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Claim nothing more: `run_forever` ends after the batch in hand."""
+        self.stopping.set()
 
     async def run_forever(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 busy = await self.tick()
             except Exception as error:  # a database hiccup must not end scheduling: log it, try again later
                 log_failure(log, f"scheduled campaign work failed; trying again in {self.interval} s", error)
                 busy = False
             if not busy:
-                await asyncio.sleep(self.interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), self.interval)
 
     async def tick(self) -> bool:
         """Run due jobs, then push one batch of reminders; True if there may be more to push."""
@@ -104,10 +120,13 @@ class Scheduler:
         outcome = FAILED
         if pusher is not None:
             try:
-                replies = [nudge_reply(self.engine.context.cat, push.nudge)]
+                replies = [nudge_reply(self.engine.catalogue_for(push.locale), push.nudge)]
                 outcome = await pusher.push(push.sender, push.callback_url, replies)
             except Exception as error:  # the reminder is shown when they next write instead
                 log_failure(log, f"a reminder through {push.channel} could not be sent", error)
             await asyncio.sleep(pusher.pace)
         settle = partial(settle_push, nudge=push.nudge.id, outcome=outcome, now=datetime.now(UTC))
         await self.engine.store.run(settle)
+
+
+SCHEDULER = web.AppKey("scheduler", Scheduler)

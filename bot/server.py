@@ -13,9 +13,14 @@ keys in `bot.app_keys` (`SETTINGS`, `ENGINE`, `CHARTS`). An installer decides fr
 whether it has anything to do (a Telegram installer returns at once when `settings.telegram_token`
 is not set). `channel_installers()` lists them, in order; add a channel there.
 
-`serve` opens the engine, runs the app until SIGINT or SIGTERM, then shuts down gracefully:
-aiohttp stops accepting connections and finishes requests under way, the clean-up contexts run
-(callback deliveries drain, sessions close), and the store is closed last.
+`serve` opens the engine, runs the app until SIGINT or SIGTERM, then shuts down gracefully within
+`CXBOT_SHUTDOWN_TIMEOUT` (`bot.shutdown`): no new work is taken (the socket closes, late requests
+get 503, `app.on_shutdown` stops polling and the scheduler), requests under way finish, the clean-up
+contexts finish what they hold with what is left of the deadline (Telegram updates, callbacks), and
+the store is closed last.
+
+Operations: `/metrics` for Prometheus, to trusted addresses only (`bot.metrics`); logs as JSON lines
+or text, each line with the id of its request or update (`bot.log_setup`).
 
 Facing the network, `serve` raises the descriptor limit to its hard limit, guards every connection
 (`bot.connections`: a deadline for each request to arrive, caps on open connections with room kept
@@ -42,9 +47,13 @@ from bot.app_keys import CHARTS, ENGINE, SETTINGS
 from bot.chart_cache import ChartCache
 from bot.connections import ConnectionGuard, caps_for, descriptor_limit, raise_descriptor_limit
 from bot.http_errors import json_error, json_errors
-from bot.log_limits import RepeatCollapser, log_to_stderr, summarise_periodically
+from bot.log_limits import RepeatCollapser, summarise_periodically
+from bot.log_setup import LOG_ID, configure_logging, request_ids
+from bot.metrics import METRICS_PATH, ErrorCounter, MeteredEngine, watch_store
+from bot.metrics import install as install_metrics
 from bot.push import PUSHERS
 from bot.settings import Settings
+from bot.shutdown import SHUTDOWN, Shutdown
 from bot.startup import CannotStart
 from bot.web.cors import CorsPolicy
 from bot.web.openapi import openapi_document
@@ -60,7 +69,6 @@ HEALTH_PATH = "/healthz"
 CHART_CACHE_SIZE = 256
 SERVER_NAME = "cxbot"
 """The `Server` header: no software or versions for a scanner to match against known flaws."""
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 SUMMARY_EVERY = 10.0
 """How often the counts of collapsed log repeats are written, once their window has ended."""
 CONNECTIONS = web.AppKey("connections", ConnectionGuard)
@@ -78,11 +86,15 @@ def build_app(
     settings: Settings, engine: Engine, installers: Sequence[ChannelInstaller] | None = None
 ) -> web.Application:
     """The app with the core routes and every channel (`channel_installers()` unless given)."""
-    guard = ConnectionGuard(caps_for(settings, descriptor_limit()), settings.request_timeout, [HEALTH_PATH])
+    always_served = [HEALTH_PATH, METRICS_PATH]  # beyond the soft cap: load balancer and monitoring
+    guard = ConnectionGuard(caps_for(settings, descriptor_limit()), settings.request_timeout, always_served)
     cors = CorsPolicy(settings.cors_origins)
-    app = web.Application(middlewares=[cors.middleware(), guard.middleware(), json_errors])
+    shutdown = Shutdown(settings.shutdown_timeout)
+    middlewares = [request_ids, cors.middleware(), guard.middleware(), shutdown.middleware(), json_errors]
+    app = web.Application(middlewares=middlewares)
     app.on_response_prepare.append(name_server)
     app[CONNECTIONS] = guard
+    app[SHUTDOWN] = shutdown
     app[SETTINGS] = settings
     app[ENGINE] = engine
     app[CHARTS] = ChartCache(CHART_CACHE_SIZE, catalogue(settings.locale).text("chart_no_answers"))
@@ -90,6 +102,7 @@ def build_app(
     app.router.add_get(HEALTH_PATH, health)
     app.router.add_get("/openapi.json", partial(openapi, document=openapi_document(settings)))
     app.router.add_get(r"/charts/{token:[A-Za-z0-9_-]{1,64}}.png", chart)
+    install_metrics(app, settings.metrics_allow)
     for install in channel_installers() if installers is None else installers:
         install(app, settings, engine)
     scheduler.install(app)
@@ -120,7 +133,8 @@ async def openapi(request: web.Request, document: dict[str, object]) -> web.Resp
 
 async def chart(request: web.Request) -> web.Response:
     """A stored result's chart as PNG; looked up on every request, so an erased result is gone."""
-    found = await request.app[ENGINE].chart(request.match_info["token"])
+    language = request.query.get("lang")  # the web chat's replies name their language (`rest_render`)
+    found = await request.app[ENGINE].chart(request.match_info["token"], language)
     if found is None:
         return json_error(404, "there is no chart at this address (it may have been deleted)")
     png = await request.app[CHARTS].png(found)
@@ -131,9 +145,9 @@ async def chart(request: web.Request) -> web.Response:
 
 def serve(settings: Settings) -> int:
     """Run the server until SIGINT or SIGTERM; the exit status."""
-    collapser = log_to_stderr(logging.INFO, LOG_FORMAT)
-    for chatty in ("alembic", "transitions"):  # a line per migration step or state change is noise here
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    collapser = configure_logging(settings.log_level, settings.log_format)
+    if collapser is not None:
+        collapser.addFilter(ErrorCounter())  # before collapsing: a flood of errors is counted whole
     descriptors = raise_descriptor_limit()
     # aiohttp answers malformed HTTP itself, before any app sees the request: name cxbot there too
     aiohttp_name, web_response.SERVER_SOFTWARE = web_response.SERVER_SOFTWARE, SERVER_NAME
@@ -149,25 +163,32 @@ def serve(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings, descriptors: int, collapser: RepeatCollapser | None) -> None:
+    LOG_ID.set("serve")  # starting and stopping: lines outside any request say so
     summaries = asyncio.create_task(summarise_periodically(collapser, SUMMARY_EVERY)) if collapser else None
     try:
-        async with running_engine(settings) as engine:
+        async with running_engine(settings, MeteredEngine) as engine:
+            watch_store(engine.store)
             app = build_app(settings, engine)
             _log_limits(app[CONNECTIONS], descriptors)
             runner = web.AppRunner(
-                app, handle_signals=False, access_log=None, keepalive_timeout=settings.keepalive_timeout
+                app,
+                handle_signals=False,
+                access_log=None,
+                keepalive_timeout=settings.keepalive_timeout,
+                shutdown_timeout=settings.shutdown_timeout,  # requests first: the whole deadline is left
             )
             try:
                 await runner.setup()  # starts the channels: a CannotStart from one of them stops here
-                await _run(runner, app[CONNECTIONS], settings)
+                await _run(runner, app[CONNECTIONS], app[SHUTDOWN], settings)
             finally:
                 await runner.cleanup()
+            _log_stopped(app[SHUTDOWN])
     finally:
         if summaries is not None:
             summaries.cancel()
 
 
-async def _run(runner: web.AppRunner, guard: ConnectionGuard, settings: Settings) -> None:
+async def _run(runner: web.AppRunner, guard: ConnectionGuard, shutdown: Shutdown, settings: Settings) -> None:
     listener = await _listen(runner, guard, settings)
     try:
         settle_heap()
@@ -177,9 +198,15 @@ async def _run(runner: web.AppRunner, guard: ConnectionGuard, settings: Settings
                 where = f"http://{_bracket(host)}:{port}/"
                 log.info("cxbot serving on %s (webhook: /webhooks/rest/webhook)", where)
             await stop.wait()
-        log.info("shutting down")
+        shutdown.begin()  # from here requests get 503; runner.cleanup() stops the rest and drains
+        log.info("shutting down: finishing the work in flight within %g s", shutdown.timeout)
     finally:
         listener.close()  # no new connections; those open finish their requests in runner.cleanup()
+
+
+def _log_stopped(shutdown: Shutdown) -> None:
+    if shutdown.stopping:
+        log.info("stopped after %.1f s", shutdown.timeout - shutdown.remaining())
 
 
 def _log_limits(guard: ConnectionGuard, descriptors: int) -> None:

@@ -68,6 +68,17 @@ class Settings(BaseSettings):
     scheduler_seconds: float = Field(default=5.0, gt=0, le=3600)
     """How often `cxbot serve` looks for due campaign work (closing dates, reminders to push)."""
 
+    # Operations (`cxbot serve`): shutdown, logs, metrics
+    shutdown_timeout: float = Field(default=25.0, gt=0, le=3600)
+    """Seconds from SIGTERM for work in flight to finish (requests, Telegram updates and sends,
+    callbacks, reminders) before what is left is abandoned and the process exits."""
+    log_level: str = Field(default="INFO", pattern="^(?i:DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """JSON lines, or text for people; `auto`: text on a terminal, JSON otherwise."""
+    metrics_allow: str = "127.0.0.1,::1"
+    """Addresses or networks that may read `/metrics` when they connect directly (not through a
+    proxy: a request with X-Forwarded-For is refused); empty: no metrics."""
+
     # Telegram
     telegram_token: SecretStr | None = None
     telegram_webhook_url: str | None = None
@@ -86,7 +97,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{value!r} is not a rate like 60/minute or 10 per 2 seconds") from None
         return value.strip()
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _networks(cls, value: str) -> str:
         for part in filter(None, (piece.strip() for piece in value.split(","))):

@@ -13,8 +13,9 @@ from typing import TextIO
 
 from bot.links import resolved
 from bot.log_privacy import log_failure
+from dialogs.catalogue import Catalogue, catalogue
 from dialogs.engine import Engine
-from dialogs.types import Button, Inbound, Reply, ReplyKind
+from dialogs.types import Button, Inbound, Reply, ReplyKind, locale_of
 
 CHANNEL = "terminal"
 GOODBYE = "Bye. Your answers are saved."
@@ -22,9 +23,11 @@ GOODBYE = "Bye. Your answers are saved."
 log = logging.getLogger(__name__)
 
 
-def render(reply: Reply, base: str | None = None) -> str:
+def render(reply: Reply, base: str | None = None, cat: Catalogue | None = None) -> str:
     """A reply as plain text; buttons become a line of options that can be typed. `base` is the
-    server's address, for links to its pages (the dashboard)."""
+    server's address, for links to its pages (the dashboard); `cat`, the words of the reply's
+    language (English without)."""
+    cat = cat or catalogue()
     if reply.kind is ReplyKind.ANSWERED:
         return f"  \u2713 {reply.text}"
     parts = []
@@ -32,14 +35,25 @@ def render(reply: Reply, base: str | None = None) -> str:
         parts.append(f"== {reply.title} ==")
     parts.append(reply.text)
     if reply.chart is not None:
-        parts.append("(The chart of these scores is shown in the web and Telegram chats.)")
+        parts.append(cat.text("terminal_chart"))
     parts += [
         f"  {link.title}: {link.url}" if link.url else f"  {link.title}"
         for link in resolved(reply.links, base)
     ]
     if reply.buttons:
-        parts.append("Options: " + " | ".join(f"[{button.title}]" for button in reply.buttons))
+        parts.append(cat.text("terminal_options", options=" | ".join(f"[{b.title}]" for b in reply.buttons)))
     return "\n".join(parts)
+
+
+def wrapped(text: str, width: int) -> str:
+    """Each line wrapped at `width`, continued with an indent. Lines break only at spaces: never at
+    a hyphen or inside a long word, so an address (full of hyphens, often wider than the terminal)
+    stays whole and can be copied or clicked."""
+    return "\n".join(
+        textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
+        or line
+        for line in text.split("\n")
+    )
 
 
 def payload_for(typed: str, buttons: tuple[Button, ...]) -> str:
@@ -58,6 +72,7 @@ class TerminalChat:
         out: TextIO = sys.stdout,
         width: int | None = None,
         base: str | None = None,
+        language: str | None = None,
     ) -> None:
         self.engine = engine
         self.base = base
@@ -67,28 +82,28 @@ class TerminalChat:
         self.width = width
         """Wrap long lines at this width (interactive use); None leaves lines whole for scripts."""
         self.buttons: tuple[Button, ...] = ()
+        self.language = language
+        """`cxbot chat --language`: the person's language, as a hint (as Telegram's app gives one)."""
 
     async def send(self, text: str) -> None:
         """Send one line as the user and print the replies."""
-        inbound = Inbound(CHANNEL, self.user, payload_for(text, self.buttons), display_name=self.user)
+        payload = payload_for(text, self.buttons)
+        inbound = Inbound(CHANNEL, self.user, payload, display_name=self.user, language=self.language)
         try:
             replies = await self.engine.handle(inbound)
         except Exception as error:  # a bug or a database fault: say so, keep chatting (nothing half-stored)
             log_failure(log, "could not handle a message", error)
-            print(self.engine.context.cat.text("internal_error"), end="\n\n", file=self.out)
+            print(self.engine.catalogue_for(self.language).text("internal_error"), end="\n\n", file=self.out)
             return
+        cat = self.engine.catalogue_for(locale_of(replies) or self.language)
         for reply in replies:
-            print(self._wrap(render(reply, self.base)), end="\n\n", file=self.out)
+            print(self._wrap(render(reply, self.base, cat)), end="\n\n", file=self.out)
             if reply.buttons:
                 self.buttons = reply.buttons
         self.out.flush()
 
     def _wrap(self, text: str) -> str:
-        if not self.width:
-            return text
-        return "\n".join(
-            textwrap.fill(line, self.width, subsequent_indent="  ") or line for line in text.split("\n")
-        )
+        return wrapped(text, self.width) if self.width else text
 
     async def run(self, first: str | None, read_line: Callable[[], str], prompt: str) -> None:
         """Send `first` (if any), then each line read until end of input."""

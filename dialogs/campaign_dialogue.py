@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from dialogs import codes
 from dialogs import machine as m
+from dialogs.calculator_dialogue import refuses_campaign
 from dialogs.campaign_view import created_reply, join_notice
 from dialogs.commands import Command, whole_number
 from dialogs.conversation import Conversation
@@ -84,7 +85,8 @@ class CampaignCommands:
         if campaign is None:
             conv.say("join_unknown", code=typed_code[:32])
             return
-        framework = conv.context.frameworks.get(campaign.framework_id)
+        # everyone in a round answers the version it opened with, even if the file changed since
+        framework = conv.context.frameworks.pinned(campaign.framework_id, campaign.version)
         if framework is None:
             conv.say("join_unavailable", title=campaign.title)
             return
@@ -156,6 +158,8 @@ class CampaignCommands:
 
     def _new(self, conv: Conversation, command: Command) -> None:
         framework = conv.context.frameworks.get(command.args[1].lower()) if len(command.args) > 1 else None
+        if framework is None and len(command.args) > 1 and refuses_campaign(conv, command.args[1]):
+            return
         if framework is None:
             lines = [conv.cat.text("campaign_new_usage")]
             lines += [f"- {f.title}: /campaign new {f.id}" for f in conv.context.frameworks.all()]

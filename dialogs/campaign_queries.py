@@ -17,11 +17,13 @@ from dialogs.catalogue import Catalogue
 from dialogs.commands import Command
 from dialogs.conversation import Context
 from dialogs.group_report import GroupReport, build_report
+from dialogs.pinning import load_versions
 from dialogs.report_view import report_replies, status_reply
 from dialogs.types import Inbound, Reply, ReplyKind
 from storage import campaign_reads as reads
 from storage.campaign_records import CampaignRecord
 from storage.campaign_repository import campaign_by_code, campaign_by_dashboard, role
+from storage.executor import as_executor
 from storage.report_queries import report_numbers
 
 
@@ -67,11 +69,14 @@ def run_by(conn: Connection, person: int | None, typed_code: str) -> CampaignRec
 def group_report(
     conn: Connection, context: Context, campaign: CampaignRecord, round_: int | None = None
 ) -> GroupReport | None:
-    """A round's report (the current one unless named); None if its framework is not offered."""
-    framework = context.frameworks.get(campaign.framework_id)
+    """A round's report (the current one unless named), read with the framework version the round
+    opened with; None if that version cannot be had."""
+    numbers = report_numbers(conn, campaign.id, round_ or campaign.round, campaign.min_group)
+    key = (campaign.framework_id, numbers.framework_version)
+    load_versions(context.frameworks, as_executor(conn), [key])
+    framework = context.frameworks.pinned(*key)
     if framework is None:
         return None
-    numbers = report_numbers(conn, campaign.id, round_ or campaign.round, campaign.min_group)
     return build_report(framework, campaign.title, codes.shown(campaign.code), numbers)
 
 

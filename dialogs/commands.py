@@ -21,7 +21,12 @@ TEXT = "text"
 CODE_FIRST = frozenset({"start", "join", "leave"})
 """Commands whose first argument may be a join or invitation code."""
 _NUMBER = re.compile(r"[0-9]{1,6}")
-NEEDS = {"results": Needs(latest_result=True), "mydata": Needs(history=True)}
+NEEDS = {
+    "results": Needs(latest_result=True),
+    "mydata": Needs(history=True),
+    "start": Needs(latest_result=True),
+}
+"""A bare /start shows the latest result to someone with nothing open (one query, once a visit)."""
 CAMPAIGN_NEEDS = {
     "new": Needs(service_facts=True),
     "add-facilitator": Needs(service_facts=True),

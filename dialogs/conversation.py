@@ -9,15 +9,16 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dialogs import machine as m
+from dialogs.calculator_steps import show_step_of
 from dialogs.campaign_view import group_reply
-from dialogs.catalogue import Catalogue
+from dialogs.catalogue import DEFAULT_LOCALE, Catalogue
 from dialogs.render import answered_reply, question_reply, review_reply
 from dialogs.result_view import result_replies
 from dialogs.tally import tally_rows
-from dialogs.types import Button, Inbound, Reply, ReplyKind
+from dialogs.types import Button, Inbound, Replies, Reply, ReplyKind
 from frameworks.registry import FrameworkRegistry
 from frameworks.schema import Framework, Question
 from frameworks.scoring import score
@@ -26,6 +27,7 @@ from storage.campaign_statements import COMPLETED, STARTED
 from storage.records import (
     AbandonRun,
     Change,
+    ChooseLocale,
     EraseParticipant,
     FinishRun,
     MissingData,
@@ -38,15 +40,21 @@ from storage.records import (
     Snapshot,
 )
 
+if TYPE_CHECKING:
+    from dialogs.languages import Languages
+
 EventData = Any  # transitions.EventData; untyped upstream
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What every conversation shares: frameworks and words."""
+    """What every conversation in one language shares: frameworks (their text in that language)
+    and words; and the other languages, for switching."""
 
     frameworks: FrameworkRegistry
     cat: Catalogue
+    locale: str = DEFAULT_LOCALE
+    languages: Languages | None = None
 
 
 class Conversation:
@@ -59,9 +67,14 @@ class Conversation:
         self.context = context
         self.cat = context.cat
         self.changes: list[Change] = []
-        self.replies: list[Reply] = []
+        self.replies = Replies(locale=context.locale)
+        self.new_locale: str | None = None
+        """A locale the channel hints at that is not stored yet: stored with the step (if the
+        person is stored), unless a choice made with /language stands."""
         self.run: RunRecord | None = None
         self.framework: Framework | None = None
+        self.calculation: RunRecord | None = None
+        """The calculator run in hand, when that is what is active (`dialogs.calculator_steps`)."""
         self.now = datetime.now(UTC)
         self._activate(snapshot.active_run)
 
@@ -69,11 +82,14 @@ class Conversation:
 
     def _activate(self, number: int | None) -> None:
         run = self.snapshot.runs.get(number) if number is not None else None
-        framework = self.context.frameworks.get(run.framework_id) if run else None
+        if run is not None and run.status == "open" and self.context.frameworks.calculator(run.framework_id):
+            self.run, self.framework, self.calculation = None, None, run
+            return
+        framework = self.framework_of(run) if run else None
         if run is None or framework is None or run.status != "open":
             self.run, self.framework = None, None
             return
-        self.run, self.framework = run, framework
+        self.run, self.framework, self.calculation = run, framework, None
 
     def open_run(self, framework: Framework, campaign: CampaignRecord | None = None) -> None:
         """Start a new attempt at question 1 (in a campaign's current round) and make it the active one."""
@@ -95,14 +111,14 @@ class Conversation:
         self.changes.append(OpenRun(number, framework.id, framework.version, campaign_id, round_))
         self._activate(number)
 
+    def framework_of(self, run: RunRecord) -> Framework | None:
+        """The framework as it was when the run started (its file may have changed or gone since)."""
+        return self.context.frameworks.pinned(run.framework_id, run.framework_version)
+
     def open_run_of(self, framework_id: str) -> RunRecord | None:
         """The open attempt of a framework taken alone (not in a campaign)."""
         return next(
-            (
-                r
-                for r in self.snapshot.runs.values()
-                if r.status == "open" and r.framework_id == framework_id and r.campaign_id is None
-            ),
+            (r for r in self.open_runs() if r.framework_id == framework_id and r.campaign_id is None),
             None,
         )
 
@@ -118,21 +134,20 @@ class Conversation:
         return self.snapshot.run_campaigns.get(run.campaign_id)
 
     def open_runs(self) -> list[RunRecord]:
-        """Open attempts whose framework is still offered, most recent first."""
-        frameworks = self.context.frameworks
-        found = [
-            r for r in self.snapshot.runs.values() if r.status == "open" and frameworks.get(r.framework_id)
-        ]
+        """Open attempts whose framework version can still be had, most recent first (a run whose
+        file was removed carries on with its stored version)."""
+        runs = self.snapshot.runs.values()
+        found = [r for r in runs if r.status == "open" and self.framework_of(r) is not None]
         return sorted(found, key=lambda r: r.number, reverse=True)
 
     def run_title(self, run: RunRecord) -> str:
         """How a person recognises an attempt: its campaign's title, else its framework's."""
         campaign = self.campaign_of(run)
-        framework = self.context.frameworks.get(run.framework_id)
+        framework = self.framework_of(run)
         return campaign.title if campaign else framework.title if framework else run.framework_id
 
     def latest_open_run(self) -> RunRecord | None:
-        """The most recently started open run whose framework is still offered."""
+        """The most recently started open run that can be carried on."""
         runs = self.open_runs()
         return runs[0] if runs else None
 
@@ -149,7 +164,18 @@ class Conversation:
         return self.run, self.framework
 
     def position(self) -> Position:
-        return Position(self.state, self.run.number if self.run else None, self.run.cursor if self.run else 0)
+        run = self.run or self.calculation
+        return Position(self.state, run.number if run else None, run.cursor if run else 0)
+
+    def use_language(self, context: Context) -> None:
+        """Speak another language from here on (this step's later replies too), as chosen with
+        /language: stored as a choice, which later hints do not override."""
+        self.context, self.cat = context, context.cat
+        self.replies.locale = context.locale
+        self.changes.append(ChooseLocale(context.locale))
+        self.snapshot.locale, self.snapshot.locale_chosen = context.locale, True
+        self.new_locale = None
+        self._activate(self.run.number if self.run else None)  # its framework, in the new language
 
     def say(self, key: str, kind: ReplyKind = ReplyKind.NOTICE, **values: Any) -> None:
         self.replies.append(Reply(text=self.cat.text(key, **values), kind=kind))
@@ -225,6 +251,7 @@ class Conversation:
             m.CONFIRMING_RESTART: self.show_confirm_restart,
             m.CONFIRMING_DELETE: self.show_confirm_delete,
             m.CHOOSING_GROUP: self.show_groups,
+            m.CALCULATING: lambda _: show_step_of(self),
         }.get(self.state)
         if shown is not None and (self.run is not None or self.state not in m.NEEDS_RUN):
             shown(None)

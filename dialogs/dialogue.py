@@ -8,10 +8,12 @@ from transitions import EventData
 
 from dialogs import codes
 from dialogs import machine as m
+from dialogs.calculator_dialogue import CalculatorCommands
 from dialogs.campaign_dialogue import CampaignCommands
 from dialogs.campaign_view import nudge_reply
 from dialogs.commands import TEXT, Command, parse_answer_payload, parse_position, whole_number
 from dialogs.conversation import Conversation
+from dialogs.language_dialogue import language_command
 from dialogs.my_data import my_data_replies
 from dialogs.render import level_label, menu_reply
 from dialogs.result_view import result_replies, stored_result_replies
@@ -30,6 +32,7 @@ class Dialogue:
     def __init__(self) -> None:
         self.machine = m.build_machine()
         self.campaigns = CampaignCommands(self)
+        self.calculators = CalculatorCommands(self)
         self._handlers: dict[str, Handler] = {
             "start": self._start,
             "help": self._help,
@@ -48,6 +51,7 @@ class Dialogue:
             "join": self.campaigns.join_command,
             "leave": self.campaigns.leave,
             "campaign": self.campaigns.campaign_command,
+            "language": language_command,
             TEXT: self._text,
         }
 
@@ -59,7 +63,7 @@ class Dialogue:
         if conv.state == m.CHOOSING_GROUP and conv.snapshot.joining is None:
             self.fire(conv, "leave")
         self._show_nudges(conv, command)
-        handler = self._handlers.get(command.name)
+        handler = self.calculators.route(conv, command) or self._handlers.get(command.name)
         if handler is None:
             conv.say("unknown_command", command=f"/{command.name}")
         else:
@@ -114,6 +118,10 @@ class Dialogue:
         elif (run := conv.run or conv.latest_open_run()) is not None:
             conv.resume(run)
             self.resume(conv)
+        elif latest := self._latest_result_replies(conv)[:1]:
+            # nothing open: show where they stand (a reloaded web chat has lost the result it showed)
+            conv.replies += latest
+            self._offer(conv, f"{self._welcome(conv)} {conv.cat.text('start_latest_result')}")
         else:
             self._offer(conv, self._welcome(conv))
 
@@ -121,6 +129,10 @@ class Dialogue:
         """`/start NAME`: an assessment by id, a campaign by join code, or a facilitator invitation."""
         framework = conv.context.frameworks.get(name.lower())
         snapshot = conv.snapshot
+        if (existing := conv.open_run_of(name.lower())) is not None:  # also when its file is gone
+            conv.resume(existing)
+            self.resume(conv)
+            return
         if framework is None and snapshot.campaign is not None:
             self.campaigns.join(conv, name, snapshot.campaign, snapshot.membership)
             return
@@ -129,11 +141,6 @@ class Dialogue:
             return
         if framework is None:
             self._offer(conv, conv.cat.text("unknown_framework", name=name[:64]))
-            return
-        existing = conv.open_run_of(framework.id)
-        if existing is not None:
-            conv.resume(existing)
-            self.resume(conv)
             return
         self.open_and_begin(conv, framework)
 
@@ -173,9 +180,9 @@ class Dialogue:
         return f"{greeting} {conv.cat.text('welcome')}"
 
     def _offer(self, conv: Conversation, lead: str) -> None:
-        if conv.state != m.IDLE and conv.run is None:
+        if conv.state != m.IDLE and conv.run is None and conv.calculation is None:
             self.fire(conv, "leave")
-        conv.replies.append(menu_reply(conv.cat, conv.context.frameworks.all(), lead))
+        conv.replies.append(menu_reply(conv.cat, conv.context.frameworks.offered(), lead))
 
     # --- answering ------------------------------------------------------------------------
 
@@ -343,17 +350,25 @@ class Dialogue:
         conv.replies.append(Reply(text=conv.cat.text("help"), title=conv.cat.text("help_title")))
 
     def _results(self, conv: Conversation, _: Command) -> None:
-        stored = conv.snapshot.latest_result
-        run = conv.snapshot.runs.get(stored.run_number) if stored else None
-        framework = conv.context.frameworks.get(stored.framework_id) if stored else None
-        if stored is None or run is None or framework is None:
+        replies = self._latest_result_replies(conv)
+        if replies:
+            conv.replies += replies
+        else:
             conv.say("no_results")
-            return
+
+    def _latest_result_replies(self, conv: Conversation) -> list[Reply]:
+        """The person's latest result, every message of it; none if there is none to show."""
+        stored = conv.snapshot.latest_result
+        if stored is not None and stored.calculation is not None:
+            return self.calculators.result_replies(conv, stored)
+        run = conv.snapshot.runs.get(stored.run_number) if stored else None
+        framework = conv.framework_of(run) if run else None
+        if stored is None or run is None or framework is None:
+            return []
         if stored.framework_version != framework.version:
             note = conv.cat.text("results_version_changed", title=framework.title)
-            conv.replies += stored_result_replies(conv.cat, framework, stored, note)
-        else:
-            conv.replies += result_replies(conv.cat, score(framework, run.answers), stored.chart_token)
+            return stored_result_replies(conv.cat, framework, stored, note)
+        return result_replies(conv.cat, score(framework, run.answers), stored.chart_token)
 
     def _mydata(self, conv: Conversation, _: Command) -> None:
         conv.replies += my_data_replies(

@@ -17,16 +17,19 @@ from dataclasses import dataclass
 from functools import partial
 
 from dialogs.campaign_queries import answer_query, is_query
-from dialogs.catalogue import Catalogue, catalogue
+from dialogs.catalogue import DEFAULT_LOCALE, Catalogue
 from dialogs.commands import needs, parse
-from dialogs.conversation import Context, Conversation
+from dialogs.conversation import Conversation
 from dialogs.dialogue import Dialogue
+from dialogs.languages import Languages
 from dialogs.machine import IDLE
+from dialogs.pinning import load_versions, referenced
 from dialogs.result_view import stored_chart
-from dialogs.types import Chart, Inbound, Reply
+from dialogs.types import Chart, Inbound, Replies, Reply
 from frameworks.registry import FrameworkRegistry
+from frameworks.translations import Translations
 from storage.executor import Executor
-from storage.records import EraseParticipant, MissingData
+from storage.records import EraseParticipant, FinishRun, MissingData, OpenRun
 from storage.repository import Repository, mark_inactive, result_by_token
 from storage.store import Store
 
@@ -44,6 +47,8 @@ class Stepped:
 
     replies: list[Reply]
     erased: bool = False
+    runs_opened: int = 0
+    runs_finished: int = 0
 
 
 def delivery_key(inbound: Inbound) -> str | None:
@@ -57,7 +62,7 @@ def delivery_key(inbound: Inbound) -> str | None:
 def _replay(repo: Repository, channel: str, key: str | None) -> list[Reply] | None:
     """The replies already given to this delivery, if it was handled before."""
     seen = repo.remembered_replies(channel, key) if key is not None else None
-    return None if seen is None else [Reply.from_dict(item) for item in seen]
+    return None if seen is None else Replies(Reply.from_dict(item) for item in seen)
 
 
 def _stores_something(conv: Conversation) -> bool:
@@ -81,9 +86,19 @@ def _name(display_name: str | None) -> str | None:
 class Engine:
     """Channel-agnostic dialogue engine over a store."""
 
-    def __init__(self, frameworks: FrameworkRegistry, store: Store, cat: Catalogue | None = None) -> None:
+    def __init__(
+        self,
+        frameworks: FrameworkRegistry,
+        store: Store,
+        cat: Catalogue | None = None,
+        translations: Translations | None = None,
+    ) -> None:
+        """`cat`'s locale is the language of people who say nothing of theirs (English without);
+        `translations` are the framework overlays (the built-in ones without)."""
         self.store = store
-        self.context = Context(frameworks, cat or catalogue())
+        self.languages = Languages(frameworks, cat.locale if cat else DEFAULT_LOCALE, translations)
+        self.context = self.languages.context(self.languages.default)
+        """The default language's context (for what is said to nobody in particular: the CLI)."""
         self.dialogue = Dialogue()
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
@@ -92,13 +107,18 @@ class Engine:
             raise ValueError(f"a sender id is 1-{MAX_SENDER} characters without NUL (channels check this)")
         command = parse(_clean(inbound.text))
         if is_query(command):  # reads only: off the writer's queue, and nobody is created
-            return await self.store.read(
-                partial(answer_query, context=self.context, inbound=inbound, command=command)
-            )
+            context = self.languages.context(self.languages.match(inbound.language))
+            read = partial(answer_query, context=context, inbound=inbound, command=command)
+            return Replies(await self.store.read(read), context.locale)
         stepped = await self.store.step(partial(self.step, inbound))
+        self.committed(inbound, stepped)
         if stepped.erased:
             await self._scrub()
         return stepped.replies
+
+    def committed(self, inbound: Inbound, stepped: Stepped) -> None:
+        """Called once a message's step is committed; does nothing here (a hook for `bot.metrics`,
+        which counts runs started and finished)."""
 
     def step(self, inbound: Inbound, db: Executor) -> Stepped:
         """The synchronous step, run inside the store's transaction."""
@@ -116,7 +136,10 @@ class Engine:
             if repo.dialect == "postgresql" and (replayed := _replay(repo, inbound.channel, key)) is not None:
                 return Stepped(replayed)
             repo.load_more(participant_id, snapshot, wanted)
-            conv = Conversation(snapshot, inbound, self.context)
+            load_versions(self.context.frameworks, db, referenced(snapshot))
+            locale, hinted = self.languages.pick(snapshot.locale, snapshot.locale_chosen, inbound.language)
+            conv = Conversation(snapshot, inbound, self.languages.context(locale))
+            conv.new_locale = hinted
             try:
                 self.dialogue.handle(conv, command)
             except MissingData as missing:  # rare (a run finishing): load it and step again, from scratch
@@ -143,11 +166,15 @@ class Engine:
         repo.apply(participant_id, conv.changes, conv.position())
         if inbound.push_url is not None and inbound.push_url != conv.snapshot.callback_url and not erased:
             repo.set_callback_url(participant_id, inbound.push_url)
+        if conv.new_locale is not None and not erased:
+            repo.set_locale(participant_id, conv.new_locale, chosen=False)
         if key is not None:
             remembered = [reply.to_dict() for reply in conv.replies]
             # an erasure's replies are kept unattached, so its retry is answered alike and creates nobody
             repo.remember_replies(inbound.channel, key, None if erased else participant_id, remembered)
-        return Stepped(conv.replies, erased)
+        opened = sum(isinstance(change, OpenRun) for change in conv.changes)
+        finished = sum(isinstance(change, FinishRun) for change in conv.changes)
+        return Stepped(conv.replies, erased, opened, finished)
 
     async def _scrub(self) -> None:
         """After an erasure, have the store clear the erased rows out of its files; the erasure itself
@@ -157,15 +184,24 @@ class Engine:
         except Exception as error:  # noqa: BLE001 - the reply must still go out
             log.warning("the database could not be scrubbed after an erasure: %s", type(error).__name__)
 
-    async def chart(self, token: str) -> Chart | None:
-        """The chart of the stored result a token names, or None if there is none."""
+    async def chart(self, token: str, language: str | None = None) -> Chart | None:
+        """The chart of the stored result a token names (its words in `language` if the bot speaks
+        it), or None if there is none."""
         if not token or len(token) > 64:
             return None
         record = await self.store.run(partial(result_by_token, token=token))
-        framework = self.context.frameworks.get(record.framework_id) if record else None
-        if record is None or framework is None:
+        if record is None:
             return None
-        return stored_chart(framework, record)
+        key = (record.framework_id, record.framework_version)
+        if not self.context.frameworks.knows(key):
+            await self.store.run(partial(load_versions, self.context.frameworks, keys=[key]))
+        framework = self.languages.context(self.languages.match(language)).frameworks.pinned(*key)
+        return stored_chart(framework, record) if framework is not None else None
+
+    def catalogue_for(self, language: str | None) -> Catalogue:
+        """The words of a language on offer (a tag, or `Replies.locale`), else the default language's:
+        for what a channel says itself, such as Telegram's "Your answer: ..."."""
+        return self.languages.context(self.languages.match(language)).cat
 
     async def mark_unreachable(self, channel: str, sender: str) -> None:
         """A channel learnt it can no longer reach this person (for example, they blocked the bot)."""

@@ -11,6 +11,8 @@ from typing import Any
 
 from transitions import Machine
 
+from dialogs import calculator_steps as calc
+
 IDLE = "idle"
 ASKING = "asking"
 REVISING = "revising"
@@ -19,8 +21,19 @@ CONFIRMING_RESTART = "confirming_restart"
 CONFIRMING_DELETE = "confirming_delete"
 CHOOSING_GROUP = "choosing_group"
 """Joining a campaign with groups: the person picks theirs (the campaign is `joining_campaign`)."""
+CALCULATING = "calculating"
+"""Giving a calculator's inputs (`dialogs.calculator_dialogue`); the step is the run's cursor."""
 
-STATES = [IDLE, ASKING, REVISING, REVIEWING, CONFIRMING_RESTART, CONFIRMING_DELETE, CHOOSING_GROUP]
+STATES = [
+    IDLE,
+    ASKING,
+    REVISING,
+    REVIEWING,
+    CONFIRMING_RESTART,
+    CONFIRMING_DELETE,
+    CHOOSING_GROUP,
+    CALCULATING,
+]
 IN_RUN = [ASKING, REVISING, REVIEWING]
 CONFIRMING = [CONFIRMING_RESTART, CONFIRMING_DELETE]
 NEEDS_RUN = [*IN_RUN, CONFIRMING_RESTART]
@@ -93,9 +106,50 @@ TRANSITIONS: list[dict[str, Any]] = [
         "before": "say_cancelled",
         "after": "show_question",
     },
+    {
+        "trigger": "cancel",
+        "source": CONFIRMING,
+        "dest": CALCULATING,
+        "conditions": calc.has_calculation,
+        "before": "say_cancelled",
+        "after": calc.show_step,
+    },
     {"trigger": "cancel", "source": CONFIRMING, "dest": IDLE, "before": "say_cancelled"},
     {"trigger": "choose_group", "source": "*", "dest": CHOOSING_GROUP, "after": "show_groups"},
     {"trigger": "leave", "source": "*", "dest": IDLE},
+    # a calculator: its callbacks are functions of `dialogs.calculator_steps` (the model is the
+    # conversation); `enter` takes a value already read and checked against its bounds
+    {"trigger": "calculate", "source": "*", "dest": CALCULATING, "after": calc.show_step},
+    {
+        "trigger": "enter",
+        "source": CALCULATING,
+        "dest": None,
+        "unless": calc.on_last_step,
+        "before": calc.record,
+        "after": [calc.advance, calc.show_step],
+    },
+    {
+        "trigger": "enter",
+        "source": CALCULATING,
+        "dest": IDLE,
+        "conditions": calc.completes,
+        "before": [calc.record, calc.finish],
+    },
+    # the last value given, but an earlier change left a later value outside its bounds: ask it again
+    {
+        "trigger": "enter",
+        "source": CALCULATING,
+        "dest": None,
+        "before": calc.record,
+        "after": [calc.go_to_misfit, calc.show_step],
+    },
+    {
+        "trigger": "back",
+        "source": CALCULATING,
+        "dest": None,
+        "conditions": calc.has_previous_step,
+        "after": [calc.retreat, calc.show_step],
+    },
 ]
 
 

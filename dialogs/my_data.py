@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from dialogs import codes
-from dialogs.catalogue import Catalogue
+from dialogs.calculator_view import calculation_lines
+from dialogs.catalogue import Catalogue, catalogue
 from dialogs.render import answer_text, split_lines
 from dialogs.types import Reply, ReplyKind
 from frameworks.registry import FrameworkRegistry
@@ -28,7 +29,8 @@ def my_data_replies(
     results = {r.run_number: r for r in snapshot.results}
     campaigns = _known_campaigns(snapshot)
     for run in sorted(snapshot.runs.values(), key=lambda r: r.number):
-        lines += _run_lines(cat, frameworks, run, results.get(run.number))
+        result = results.get(run.number)
+        lines += calculation_lines(cat, frameworks, run, result) or _run_lines(cat, frameworks, run, result)
         lines += _run_campaign_lines(cat, run, campaigns)
     lines += _campaign_lines(cat, snapshot)
     lines += ["", _kept_line(cat, snapshot), "", cat.text("mydata_footer")]
@@ -46,8 +48,17 @@ def _profile_lines(cat: Catalogue, snapshot: Snapshot, channel: str, sender: str
         cat.text("mydata_profile", channel=channel, sender=sender, **seen),
         cat.text("mydata_name", name=name) if name else cat.text("mydata_no_name"),
         cat.text("mydata_where", where=_where(cat, snapshot)),
+        _language_line(cat, snapshot),
         cat.text("mydata_unreachable" if snapshot.inactive else "mydata_reachable"),
     ]
+
+
+def _language_line(cat: Catalogue, snapshot: Snapshot) -> str:
+    """The stored language, and whether it was chosen or taken from the person's app or browser."""
+    if snapshot.locale is None:
+        return cat.text("mydata_language_none")
+    key = "mydata_language" if snapshot.locale_chosen else "mydata_language_hinted"
+    return cat.text(key, language=catalogue(snapshot.locale).name, locale=snapshot.locale)
 
 
 def _where(cat: Catalogue, snapshot: Snapshot) -> str:
@@ -89,7 +100,7 @@ def _kept_line(cat: Catalogue, snapshot: Snapshot) -> str:
 def _run_lines(
     cat: Catalogue, frameworks: FrameworkRegistry, run: RunRecord, result: ResultRecord | None
 ) -> list[str]:
-    framework = frameworks.get(run.framework_id)
+    framework = frameworks.pinned(run.framework_id, run.framework_version)
     status = cat.text(f"status_{run.status}", finished=_when(run.finished_at) if run.finished_at else "")
     lines = [
         "",

@@ -9,6 +9,7 @@ from decimal import Decimal
 from dialogs.catalogue import Catalogue
 from dialogs.commands import answer_payload, position_payload
 from dialogs.types import Button, ButtonRole, QuestionRef, Reply, ReplyKind
+from frameworks.calculator import Calculator
 from frameworks.schema import Framework, Question
 
 RUNS_CACHED = 16
@@ -220,7 +221,9 @@ def review_reply(cat: Catalogue, framework: Framework, run: int, answers: Mappin
     )
 
 
-def menu_reply(cat: Catalogue, frameworks: Iterable[Framework], lead: str | None = None) -> Reply:
+def menu_reply(
+    cat: Catalogue, frameworks: Iterable[Framework | Calculator], lead: str | None = None
+) -> Reply:
     """The frameworks on offer, one button each."""
     items = list(frameworks)
     if not items:

@@ -1,10 +1,11 @@
 """The result as a few short messages, in reading order:
 
-1. the stage line, the stage's meaning, a score and bar per dimension, what would move you up
-   (with the chart);
-2. the recommendations, grouped by dimension (split only if long);
-3. the best-practice case of the weakest dimension;
-4. resources picked for the weakest dimensions, as links.
+1. the stage line, the stage's meaning, a score and bar per dimension (with the chart, which the
+   channels show right after this text, so it must end with the scores it pictures);
+2. what would move you up: every answer it takes, each one level higher;
+3. the recommendations, grouped by dimension (split only if long);
+4. the best-practice case of the weakest dimension;
+5. resources picked for the weakest dimensions: the linked ones, then the titles without a link.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from dialogs.catalogue import Catalogue
-from dialogs.render import answer_text, format_score, split_lines, text_bar
+from dialogs.render import MESSAGE_LIMIT, answer_text, format_score, split_lines, text_bar
 from dialogs.types import Band, Chart, Link, Reply, ReplyKind
 from frameworks.schema import Framework
 from frameworks.scoring import Result, stage_for
@@ -34,11 +35,10 @@ def result_replies(
     if result.score is None or result.stage is None:
         return [Reply(text=cat.text("result_no_score"), kind=ReplyKind.RESULT)]
     summary = summary_reply(cat, result, chart_token, note, change_lines(cat, result, previous))
-    replies = [summary, *recommendation_replies(cat, result)]
+    replies = [summary, *move_up_replies(cat, result), *recommendation_replies(cat, result)]
     if (case := case_reply(cat, result)) is not None:
         replies.append(case)
-    if result.resources:
-        replies.append(links_reply(cat, result))
+    replies += resource_replies(cat, result)
     replies.append(Reply(text=cat.text("result_footer"), kind=ReplyKind.RESULT))
     return replies
 
@@ -52,7 +52,6 @@ def summary_reply(
     lines = [result.stage.description, "", *dimension_lines(cat, result), *changes]
     if result.skipped:
         lines += ["", cat.text("result_skipped", questions=", ".join(q.short for q in result.skipped))]
-    lines += move_up_lines(cat, result)
     if note:
         lines += ["", note]
     title = stage_line(cat, framework, result.stage.name, result.score)
@@ -132,14 +131,16 @@ def dimension_line(cat: Catalogue, framework: Framework, name: str, score: Decim
     return cat.text("result_dimension_line", name=name, bar=bar, score=format_score(score), stage=stage.name)
 
 
-def move_up_lines(cat: Catalogue, result: Result) -> list[str]:
+def move_up_replies(cat: Catalogue, result: Result) -> list[Reply]:
+    """What would move you up, as a message of its own: every answer it takes (one or several)."""
     move = result.move_up
     if move is None:
         return []
+    needed = len(move.questions)
     lead = (
-        cat.text("result_move_up", stage=move.target.name)
-        if move.needed == len(move.questions)
-        else cat.text("result_move_up_more", stage=move.target.name, needed=move.needed)
+        cat.text("result_move_up_one", stage=move.target.name)
+        if needed == 1
+        else cat.text("result_move_up", stage=move.target.name, needed=needed)
     )
     items = [
         cat.text(
@@ -149,21 +150,27 @@ def move_up_lines(cat: Catalogue, result: Result) -> list[str]:
         )
         for q in move.questions
     ]
-    return ["", cat.text("result_move_up_title") + ":", lead, *items]
+    text = "\n".join([lead, *items])
+    return [Reply(text=text, title=cat.text("result_move_up_title"), kind=ReplyKind.RESULT)]
 
 
 def chart(result: Result, token: str) -> Chart:
     scores = tuple(None if d.score is None else float(d.score) for d in result.dimensions)
-    return _chart(result.framework, token, scores)
+    overall = None if result.score is None else float(result.score)
+    return _chart(result.framework, token, scores, overall)
 
 
 def stored_chart(framework: Framework, record: ResultRecord) -> Chart:
     """The chart of a stored result (dimension scores are kept in tenths)."""
     tenths = [record.dimension_tenths.get(d.id) for d in framework.dimensions]
-    return _chart(framework, record.chart_token, tuple(None if t is None else t / 10 for t in tenths))
+    scores = tuple(None if t is None else t / 10 for t in tenths)
+    overall = None if record.score_tenths is None else record.score_tenths / 10
+    return _chart(framework, record.chart_token, scores, overall)
 
 
-def _chart(framework: Framework, token: str, scores: tuple[float | None, ...]) -> Chart:
+def _chart(
+    framework: Framework, token: str, scores: tuple[float | None, ...], overall: float | None
+) -> Chart:
     return Chart(
         token=token,
         title=framework.short_title or framework.title,
@@ -172,17 +179,18 @@ def _chart(framework: Framework, token: str, scores: tuple[float | None, ...]) -
         bands=tuple(Band(s.name, float(s.min_score), float(s.max_score)) for s in framework.stages),
         scale_min=float(framework.scale_values[0]),
         scale_max=float(framework.scale_values[-1]),
+        overall=overall,
     )
 
 
 def recommendation_replies(cat: Catalogue, result: Result) -> list[Reply]:
     """All recommendations, grouped under their dimension, in as few messages as fit."""
-    lines: list[str] = []
+    groups: list[str] = []
     for dimension in result.framework.dimensions:
         items = [r for r in result.recommendations if r.dimension.id == dimension.id]
         if not items:
             continue
-        lines += ["", dimension.name] if lines else [dimension.name]
+        lines = [dimension.name]
         for r in items:
             if r.next_stage:
                 lines.append(
@@ -202,8 +210,23 @@ def recommendation_replies(cat: Catalogue, result: Result) -> list[Reply]:
                     text=r.text,
                 )
                 lines.append(top)
+        groups.append("\n".join(lines))
     title = cat.text("result_recommendations_title")
-    return [Reply(text=part, title=title, kind=ReplyKind.RESULT) for part in split_lines("\n".join(lines))]
+    return [Reply(text=part, title=title, kind=ReplyKind.RESULT) for part in whole_groups(groups)]
+
+
+def whole_groups(groups: list[str]) -> list[str]:
+    """Groups joined by empty lines in as few messages as fit, each message starting with a whole
+    group (a long framework's advice takes several messages, and each should open with its
+    dimension's name); only a group too long for a message on its own is cut between lines."""
+    parts: list[str] = []
+    for group in groups:
+        joined = f"{parts[-1]}\n\n{group}" if parts else group
+        if parts and len(joined) <= MESSAGE_LIMIT:
+            parts[-1] = joined
+        else:
+            parts += split_lines(group)
+    return parts
 
 
 def case_reply(cat: Catalogue, result: Result) -> Reply | None:
@@ -219,13 +242,19 @@ def case_reply(cat: Catalogue, result: Result) -> Reply | None:
     return Reply(text=text, title=title, links=links, kind=ReplyKind.RESULT)
 
 
-def links_reply(cat: Catalogue, result: Result) -> Reply:
-    """A few resources, those of the lowest-scoring dimensions first."""
+def resource_replies(cat: Catalogue, result: Result) -> list[Reply]:
+    """A few resources, those of the lowest-scoring dimensions first: the linked ones under the
+    lead (channels show links after a message's text), then, as a message of its own, titles the
+    framework has no confirmed address for, so they never read as part of the linked list."""
     links = tuple(Link(r.title, r.address) for _, r in result.resources if r.address)[:LINKS_SHOWN]
     unlinked = [r.title for _, r in result.resources if not r.address][:UNLINKED_SHOWN]
-    lines = [cat.text("result_links_lead")]
+    title = cat.text("result_links_title")
+    replies = []
+    if links:
+        replies.append(
+            Reply(text=cat.text("result_links_lead"), title=title, links=links, kind=ReplyKind.RESULT)
+        )
     if unlinked:
-        lines.append(cat.text("result_unlinked", titles="; ".join(unlinked)))
-    return Reply(
-        text="\n\n".join(lines), title=cat.text("result_links_title"), links=links, kind=ReplyKind.RESULT
-    )
+        text = cat.text("result_unlinked", titles="; ".join(unlinked))
+        replies.append(Reply(text=text, title=None if links else title, kind=ReplyKind.RESULT))
+    return replies

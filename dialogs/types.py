@@ -5,6 +5,7 @@ Channels translate their transport to and from these; the engine never sees a tr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -25,6 +26,9 @@ class Inbound:
     buttons_stay: bool = True
     """The channel keeps the live question's buttons on screen (Telegram edits old ones away), so a
     stale press needs only a notice; False where only the latest answer's buttons can be pressed."""
+    language: str | None = None
+    """The language the channel says the person uses, as a language tag such as `pt-BR` (Telegram's
+    `language_code`, the webhook's `metadata.language`): a hint, which a /language choice overrides."""
 
 
 class ReplyKind(StrEnum):
@@ -84,6 +88,8 @@ class Chart:
     of: str = RESULT
     """What `token` names: a person's result, or (PROFILE) a campaign's dashboard."""
     round: int | None = None
+    overall: float | None = None
+    """The overall score, marked across the bars (a result's mean of all answers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +181,23 @@ class Reply:
         )
 
 
+class Replies(list[Reply]):
+    """The replies to one message, and the locale they are written in, so that a channel can add
+    words of its own in the same language (Telegram's "Your answer: ..."); "" when not known (the
+    replies remembered for a repeated delivery)."""
+
+    __slots__ = ("locale",)
+
+    def __init__(self, replies: Iterable[Reply] = (), locale: str = "") -> None:
+        super().__init__(replies)
+        self.locale = locale
+
+
+def locale_of(replies: Iterable[Reply]) -> str:
+    """The locale replies are written in, "" when not known."""
+    return replies.locale if isinstance(replies, Replies) else ""
+
+
 def _chart_from_dict(data: dict[str, Any]) -> AnyChart:
     kind = data.get("of", RESULT)
     if kind == LEVELS:
@@ -209,4 +232,5 @@ def _chart_from_dict(data: dict[str, Any]) -> AnyChart:
         scale_max=data["scale_max"],
         of=kind,
         round=data.get("round"),
+        overall=data.get("overall"),
     )

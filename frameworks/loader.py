@@ -1,72 +1,226 @@
-"""Load framework files: parse YAML, validate against the schema, derive the version."""
+"""Load framework files: parse YAML, validate against the schema, derive the version.
+
+A file that cannot be used is refused with every problem found, each once, with its line, its place
+and what to fix: the reader is often the person who wrote the file, not a programmer.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
-from frameworks.schema import Framework
+from frameworks.calculator import CALCULATOR, Calculator, calculator_version
+from frameworks.schema import SLUG_PATTERN, Framework, Place, Problems
 
 BUILT_IN_DIR = Path(__file__).resolve().parent
+Found = tuple[Place, str]
+"""A problem: where it is, and what is wrong and how to fix it."""
 
 
 class FrameworkError(ValueError):
     """A framework file that cannot be used; the message names the file, the place and the problem."""
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 question", "2 questions"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def load_framework(path: Path) -> Framework:
     """Read and validate one framework file."""
+    loaded = load_file(path)
+    if isinstance(loaded, Calculator):
+        raise FrameworkError(f"{path}: is a calculator (kind: calculator), not an assessment")
+    return loaded
+
+
+def load_file(path: Path) -> Framework | Calculator:
+    """Read and validate one framework file: an assessment, or a calculator (`kind: calculator`)."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise FrameworkError(f"{path}: cannot be read ({error.strerror})") from error
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise FrameworkError(f"{path}: cannot be read ({reason})") from error
     try:
-        data = yaml.safe_load(text)
+        root, data = _parsed(text)
     except yaml.YAMLError as error:
-        raise FrameworkError(f"{path}: is not valid YAML: {error}") from error
+        raise FrameworkError(_yaml_problem(path, error)) from error
     if not isinstance(data, dict):
         raise FrameworkError(f"{path}: must be a mapping of keys such as id, title and dimensions")
     if "version" in data:
         raise FrameworkError(f"{path}: 'version' is derived from the content; remove it")
+    found = list(_duplicate_keys(root, ()))
+    schema: type[Framework | Calculator] = Calculator if data.get("kind") == CALCULATOR else Framework
     try:
-        framework = Framework.model_validate(data)
+        framework = schema.model_validate(data)
     except ValidationError as error:
-        raise FrameworkError(_describe(path, text, error)) from error
+        found += [problem for item in error.errors() for problem in _problems(item)]
+    if found:
+        raise FrameworkError(_describe(path, root, found))
+    if isinstance(framework, Calculator):
+        return framework.model_copy(update={"version": calculator_version(framework)})
     return framework.model_copy(update={"version": content_version(framework)})
+
+
+def content(framework: Framework) -> dict[str, Any]:
+    """The content a version is the hash of, as JSON-ready data (what the version table keeps).
+
+    Values left at their defaults are left out, so a new optional key in the schema does not give
+    every framework a new version (and set every run in progress apart from the file)."""
+    data: dict[str, Any] = framework.model_dump(mode="json", exclude={"version"}, exclude_defaults=True)
+    return data
 
 
 def content_version(framework: Framework) -> str:
     """A short hash of the validated content: any change to the text or scoring changes it."""
-    canonical = json.dumps(framework.model_dump(mode="json", exclude={"version"}), sort_keys=True)
+    canonical = json.dumps(content(framework), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def framework_of_content(data: dict[str, Any], version: str) -> Framework:
+    """A stored version back as a framework, under the version it was stored as."""
+    return Framework.model_validate(data).model_copy(update={"version": version})
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a framework file, for editors: JSON Schema draft 7, which YAML editor
+    extensions read whatever their version (the checks across the framework, such as stage bands,
+    are the loader's: `cxbot frameworks validate`)."""
+    schema = Framework.model_json_schema(ref_template="#/definitions/{model}")
+    definitions = schema.pop("$defs", {})
+    schema["properties"].pop("version", None)  # derived from the content: a file must not set it
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        **schema,
+        "title": "cxbot assessment framework",
+        "definitions": definitions,
+    }
 
 
 def load_frameworks(directories: Iterable[Path]) -> dict[str, Framework]:
     """Load every `*.yaml` in the directories; ids must be unique across them."""
-    frameworks: dict[str, Framework] = {}
+    return {id_: f for id_, f in load_all(directories).items() if isinstance(f, Framework)}
+
+
+def load_all(directories: Iterable[Path]) -> dict[str, Framework | Calculator]:
+    """Every `*.yaml` in the directories, assessments and calculators; ids are unique across both."""
+    frameworks: dict[str, Framework | Calculator] = {}
     for directory in directories:
         for path in sorted(directory.glob("*.yaml")):
-            framework = load_framework(path)
+            framework = load_file(path)
             if framework.id in frameworks:
                 raise FrameworkError(f"{path}: framework id {framework.id!r} is already used by another file")
             frameworks[framework.id] = framework
     return frameworks
 
 
-def _describe(path: Path, text: str, error: ValidationError) -> str:
-    lines = [f"{path}: {error.error_count()} problem(s)"]
-    for item in error.errors():
-        place = _dotted(item["loc"])
-        line = _line_of(text, item["loc"])
+def _parsed(text: str) -> tuple[Any, Any]:
+    """The YAML's node tree (which knows each value's line) and the data built from it, parsed once."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        return root, loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+
+
+# --- telling what is wrong -----------------------------------------------------------------
+
+
+def _yaml_problem(path: Path, error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return (
+        f"{path}: is not valid YAML: {where}{problem} (check the indentation, and put text that "
+        'contains ": " or starts with a special character such as [ { * & ! | > \' " % @ in quotes)'
+    )
+
+
+def _describe(path: Path, root: Any, found: list[Found]) -> str:
+    lines = [f"{path}: {counted(len(found), 'problem')}"]
+    for place, message in found:
+        line = _line_of(root, place)
         where = f"line {line}, " if line else ""
-        lines.append(f"  {where}at {place or 'top level'}: {item['msg']}")
+        lines.append(f"  {where}at {_dotted(place) or 'top level'}: {message}")
     return "\n".join(lines)
+
+
+def _problems(item: ErrorDetails) -> Iterator[Found]:
+    """pydantic's error as problems with a place: the checks across the framework report several
+    problems in one error, each with its own place."""
+    place = tuple(item["loc"])
+    error = item.get("ctx", {}).get("error")
+    if isinstance(error, Problems):
+        for problem in error.problems:
+            yield (*place, *problem.at), problem.message
+    else:
+        yield place, _message(item)
+
+
+def _message(item: ErrorDetails) -> str:
+    """What is wrong, said as what to do about it where pydantic's own words are not enough."""
+    kind, ctx = item["type"], item.get("ctx", {})
+    if kind == "value_error":
+        return str(ctx["error"])
+    if kind == "missing":
+        return "is required: add it"
+    if kind == "extra_forbidden":
+        key = item["loc"][-1]
+        known = _keys_at(tuple(item["loc"][:-1]))
+        allowed = f": the keys here are {', '.join(known)}" if known else ""
+        return f"unknown key {key!r} (a typo?){allowed}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == SLUG_PATTERN:
+        return (
+            "must be a short id: lower-case letters, digits and hyphens, starting with a letter or "
+            "digit, at most 48 characters"
+        )
+    return item["msg"]
+
+
+def _keys_at(place: Place) -> list[str]:
+    """The keys the part of the schema at this place takes (empty if it is not a mapping of keys)."""
+    model: type[BaseModel] | None = Framework
+    for part in place:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        model = _model_in(field.annotation) if field is not None else None
+    return [name for name in model.model_fields if name != "version"] if model is not None else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for arg in get_args(annotation) if (m := _model_in(arg)) is not None), None)
+
+
+def _duplicate_keys(node: Any, place: Place) -> Iterator[Found]:
+    """Keys written twice in one mapping: YAML keeps only the last, so the first is silently lost."""
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if key.value in first:
+                yield (
+                    (*place, key.value),
+                    (
+                        f"is written twice (lines {first[key.value]} and {line}): YAML keeps only the "
+                        "last, so remove one"
+                    ),
+                )
+            first.setdefault(key.value, line)
+            yield from _duplicate_keys(value, (*place, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, (*place, index))
 
 
 def _dotted(loc: Sequence[int | str]) -> str:
@@ -76,12 +230,9 @@ def _dotted(loc: Sequence[int | str]) -> str:
     return out
 
 
-def _line_of(text: str, loc: Sequence[int | str]) -> int | None:
+def _line_of(root: Any, loc: Sequence[int | str]) -> int | None:
     """The 1-based line of the deepest YAML node the error path reaches."""
-    try:
-        node: Any = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
+    node = root
     for part in loc:
         child = _child(node, part)
         if child is None:

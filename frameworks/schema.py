@@ -7,20 +7,27 @@ count of them built in, so a 4-level framework or one with 7 dimensions needs no
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     HttpUrl,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,47}$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 """Ids are short slugs: they travel in commands, deep links and button payloads."""
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
@@ -39,6 +46,65 @@ def _single_line(text: str) -> str:
     return text.strip()
 
 
+@dataclass(frozen=True, slots=True)
+class AtLeast:
+    """A list in the file that needs at least `count` entries, counted as written.
+
+    pydantic's own `min_length` on a tuple counts the entries that passed validation, so one bad
+    entry in a short list was reported twice: once for itself and once as "Tuple should have at
+    least 1 item after validation, not 0" for the list (and again for the list holding that one).
+    """
+
+    count: int
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), "minItems": self.count}
+
+    def _check(self, value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) < self.count:
+            wanted = "must not be empty" if self.count == 1 else "must have at least {count} entries"
+            raise PydanticCustomError("too_short", wanted, {"count": self.count})
+        return value
+
+
+PLACEHOLDER_HOSTS = re.compile(r"(^|\.)(example(\.(com|net|org))?|test|invalid|localhost)$")
+"""Names reserved for examples and tests (RFC 2606 and 6761): never a real resource's address."""
+
+
+def _not_placeholder(url: HttpUrl) -> HttpUrl:
+    """Refuse an address that is a stand-in rather than one confirmed: `https://...`, a host that is
+    not a public name (no dot, such as `https://todo`), or a name reserved for examples."""
+    host = (url.host or "").rstrip(".")
+    text = str(url)
+    if "..." in text or "\u2026" in text or "." not in host.strip(".") or PLACEHOLDER_HOSTS.search(host):
+        raise ValueError(
+            "looks like a placeholder, not a confirmed address: give the real address, "
+            "or leave the url out (a title alone is better than a guessed link)"
+        )
+    return url
+
+
+ConfirmedUrl = Annotated[HttpUrl, AfterValidator(_not_placeholder)]
+Provenance = Annotated[str, Field(min_length=10, max_length=400), AfterValidator(_single_line)]
+
+
+def _check_confirmed(url: HttpUrl | None, confirmed_by: str | None) -> None:
+    """An address must say where it was confirmed, and a confirmation needs an address: a link
+    nobody checked may lead to a different work than the title names."""
+    if url is not None and confirmed_by is None:
+        raise ValueError(
+            f"url {str(url)!r} needs url_confirmed_by: the record or page that confirmed this "
+            "address names this work (or leave the url out: a title alone is better than a guess)"
+        )
+    if url is None and confirmed_by is not None:
+        raise ValueError("url_confirmed_by is given without a url")
+
+
 ShortText = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_single_line)]
 Sentences = Annotated[str, Field(min_length=1, max_length=600), AfterValidator(_one_to_three_sentences)]
 Prose = Annotated[str, Field(min_length=1, max_length=3000)]
@@ -46,9 +112,12 @@ Score = Annotated[Decimal, Field(ge=0, decimal_places=1)]
 
 
 class Strict(BaseModel):
-    """Unknown keys are typos in a hand-written file, so they are errors."""
+    """Unknown keys are typos in a hand-written file, so they are errors. (The docstrings under
+    fields become their descriptions in the JSON Schema editors show: `cxbot frameworks schema`.)"""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, use_attribute_docstrings=True
+    )
 
 
 class ScalePoint(Strict):
@@ -78,7 +147,7 @@ class Question(Strict):
     sub_dimension: Slug
     text: Prose
     short: ShortText
-    levels: tuple[Level, ...] = Field(min_length=2)
+    levels: Annotated[tuple[Level, ...], AtLeast(2)]
 
 
 class SubDimension(Strict):
@@ -99,14 +168,29 @@ class Case(Strict):
     what: Prose
     how: Prose
     benefits: Prose
-    url: HttpUrl | None = None
+    url: ConfirmedUrl | None = None
+    url_confirmed_by: Provenance | None = None
+    """Where `url` was confirmed to name this case (required with a url)."""
+
+    @model_validator(mode="after")
+    def _check_provenance(self) -> Self:
+        _check_confirmed(self.url, self.url_confirmed_by)
+        return self
 
 
 class Resource(Strict):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     topic: ShortText
-    url: HttpUrl | None = None
+    url: ConfirmedUrl | None = None
     """Only an address confirmed from a reliable source; a title alone is better than a guess."""
+    url_confirmed_by: Provenance | None = None
+    """Where `url` was confirmed to name this work: a record or page that gives both, so a reader
+    can check the link leads to the work the title names (required with a url)."""
+
+    @model_validator(mode="after")
+    def _check_provenance(self) -> Self:
+        _check_confirmed(self.url, self.url_confirmed_by)
+        return self
 
     @cached_property
     def address(self) -> str | None:
@@ -118,8 +202,8 @@ class Dimension(Strict):
     id: Slug
     name: ShortText
     summary: Prose
-    sub_dimensions: tuple[SubDimension, ...] = Field(min_length=1)
-    questions: tuple[Question, ...] = Field(min_length=1)
+    sub_dimensions: Annotated[tuple[SubDimension, ...], AtLeast(1)]
+    questions: Annotated[tuple[Question, ...], AtLeast(1)]
     case: Case | None = None
     resources: tuple[Resource, ...] = ()
 
@@ -145,22 +229,16 @@ class Framework(Strict):
     intro: Prose
     source: Prose
     review_before_submit: bool = True
-    scale: tuple[ScalePoint, ...] = Field(min_length=2)
-    stages: tuple[Stage, ...] = Field(min_length=1)
-    dimensions: tuple[Dimension, ...] = Field(min_length=1)
+    scale: Annotated[tuple[ScalePoint, ...], AtLeast(2)]
+    stages: Annotated[tuple[Stage, ...], AtLeast(1)]
+    dimensions: Annotated[tuple[Dimension, ...], AtLeast(1)]
     version: str = ""
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:
-        _check_unique("stage", [s.id for s in self.stages])
-        _check_unique("dimension", [d.id for d in self.dimensions])
-        _check_unique("question", [q.id for q in self.questions])
-        _check_unique("scale value", [p.value for p in self.scale])
-        if list(self.scale_values) != sorted(self.scale_values):
-            raise ValueError("the scale must go from the lowest level to the highest")
-        _check_bands(self)
-        for dimension in self.dimensions:
-            _check_dimension(self, dimension)
+        problems = [*_reference_problems(self)]
+        if problems:
+            raise Problems(problems)
         return self
 
     # cached: the engine reads these on every message
@@ -202,52 +280,103 @@ class Framework(Strict):
         }
 
 
-def _check_unique(kind: str, ids: list[str] | list[int]) -> None:
+Place = tuple[str | int, ...]
+"""Where in the file: keys and positions from the top, as in pydantic's error locations."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    at: Place
+    message: str
+
+
+class Problems(ValueError):
+    """Every problem the checks across the framework found, each with its place, so the loader can
+    report them all at once and each at its own line (not only the first, at "top level")."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(problem.message for problem in problems))
+        self.problems = tuple(problems)
+
+
+def _reference_problems(framework: Framework) -> Iterator[Problem]:
+    stages = [(("stages", i, "id"), s.id) for i, s in enumerate(framework.stages)]
+    yield from _duplicates("stage", stages)
+    yield from _duplicates(
+        "dimension", [(("dimensions", i, "id"), d.id) for i, d in enumerate(framework.dimensions)]
+    )
+    questions = [
+        (("dimensions", d, "questions", q, "id"), question.id)
+        for d, dimension in enumerate(framework.dimensions)
+        for q, question in enumerate(dimension.questions)
+    ]
+    yield from _duplicates("question", questions)
+    yield from _duplicates(
+        "scale value", [(("scale", i, "value"), p.value) for i, p in enumerate(framework.scale)]
+    )
+    if list(framework.scale_values) != sorted(framework.scale_values):
+        yield Problem(("scale",), "the scale must go from the lowest level to the highest: reorder it")
+    yield from _band_problems(framework)
+    for index, dimension in enumerate(framework.dimensions):
+        yield from _dimension_problems(framework, index, dimension)
+
+
+def _duplicates(kind: str, ids: Iterable[tuple[Place, str | int]]) -> Iterator[Problem]:
     seen: set[str | int] = set()
-    for item in ids:
+    for at, item in ids:
         if item in seen:
-            raise ValueError(f"{kind} id {item!r} is used twice")
+            yield Problem(at, f"{kind} id {item!r} is used twice: give this one another id")
         seen.add(item)
 
 
-def _check_bands(framework: Framework) -> None:
+def _band_problems(framework: Framework) -> Iterator[Problem]:
     """Bands must cover every rounded score from the lowest to the highest level, once."""
     step = Decimal("0.1")
     expected = Decimal(min(framework.scale_values))
-    for stage in sorted(framework.stages, key=lambda s: s.min_score):
+    ordered = sorted(enumerate(framework.stages), key=lambda item: item[1].min_score)
+    for index, stage in ordered:
         if stage.min_score != expected:
-            raise ValueError(
+            yield Problem(
+                ("stages", index, "min_score"),
                 f"stage {stage.id!r} starts at {stage.min_score} but the bands need {expected} next "
-                "(bands must not overlap or leave gaps)"
+                "(bands must not overlap or leave gaps)",
             )
         if stage.max_score < stage.min_score:
-            raise ValueError(f"stage {stage.id!r} ends before it starts")
+            yield Problem(("stages", index, "max_score"), f"stage {stage.id!r} ends before it starts")
         expected = stage.max_score + step
     top = Decimal(max(framework.scale_values))
-    if expected - step != top:
-        raise ValueError(f"the last stage band ends at {expected - step}, not at the top score {top}")
+    if ordered and expected - step != top:
+        last = ordered[-1][0]
+        yield Problem(
+            ("stages", last, "max_score"),
+            f"the last stage band ends at {expected - step}, not at the top score {top}",
+        )
 
 
-def _check_dimension(framework: Framework, dimension: Dimension) -> None:
+def _dimension_problems(framework: Framework, index: int, dimension: Dimension) -> Iterator[Problem]:
     stage_ids = {s.id for s in framework.stages}
     sub_ids = {s.id for s in dimension.sub_dimensions}
-    for sub in dimension.sub_dimensions:
+    for number, sub in enumerate(dimension.sub_dimensions):
         missing = stage_ids - sub.recommendations.keys()
         unknown = sub.recommendations.keys() - stage_ids
         if missing or unknown:
-            raise ValueError(
+            yield Problem(
+                ("dimensions", index, "sub_dimensions", number, "recommendations"),
                 f"sub-dimension {sub.id!r} recommendations: missing stages {sorted(missing)}, "
-                f"unknown stages {sorted(unknown)}"
+                f"unknown stages {sorted(unknown)} (give one per stage id)",
             )
-    for question in dimension.questions:
+    for number, question in enumerate(dimension.questions):
+        at = ("dimensions", index, "questions", number)
         if question.sub_dimension not in sub_ids:
-            raise ValueError(
+            yield Problem(
+                (*at, "sub_dimension"),
                 f"question {question.id!r} names sub-dimension {question.sub_dimension!r}, "
-                f"which dimension {dimension.id!r} does not have"
+                f"which dimension {dimension.id!r} does not have (it has {sorted(sub_ids)})",
             )
         values = tuple(level.value for level in question.levels)
         if values != framework.scale_values:
-            raise ValueError(
+            yield Problem(
+                (*at, "levels"),
                 f"question {question.id!r} has levels {list(values)}; the scale needs "
-                f"{list(framework.scale_values)} in that order"
+                f"{list(framework.scale_values)} in that order",
             )

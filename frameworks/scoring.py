@@ -16,7 +16,6 @@ Answers = Mapping[str, int | None]
 """Question id to the chosen level; None (or no key) means skipped."""
 
 ONE_DECIMAL = Decimal("0.1")
-MOVE_UP_SHOWN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +38,8 @@ class Recommendation:
 
 @dataclass(frozen=True, slots=True)
 class MoveUp:
-    """Raising `questions` one level each (the lowest first) would reach `target`; `needed` in all."""
+    """Raising `questions` one level each (the lowest first) would reach `target`; `needed` of them
+    (every one is listed: a person told only some of what it takes would fall short)."""
 
     target: Stage
     needed: int
@@ -148,7 +148,7 @@ def move_up(framework: Framework, answers: Answers, stage: Stage | None) -> Move
         value = answers[question.id] or 0
         total += scale[scale.index(value) + 1] - value  # the sum alone changes: no mean recomputed
         if tenths_score(total, count) >= target.min_score:
-            return MoveUp(target, raised, tuple(raisable[: min(raised, MOVE_UP_SHOWN)]))
+            return MoveUp(target, raised, tuple(raisable[:raised]))
     return None
 
 

@@ -58,6 +58,7 @@ TO_PUSH = (
         participants.c.channel,
         participants.c.external_id,
         participants.c.callback_url,
+        participants.c.locale,
     )
     .join(participants, participants.c.id == campaign_nudges.c.participant_id)
     .where(campaign_nudges.c.status == PENDING)
@@ -92,6 +93,8 @@ class Push:
     channel: str
     sender: str
     callback_url: str | None
+    locale: str | None = None
+    """The language the person is answered in (None: the default)."""
 
 
 def run_due_jobs(
@@ -160,6 +163,7 @@ def claim_pushes(
             row.channel,
             row.external_id,
             row.callback_url,
+            row.locale,
         )
         for row in rows
     ]

@@ -33,6 +33,8 @@ class CampaignRecord:
     dashboard_token: str
     max_reminders: int = 3
     reminder_gap_hours: int = 48
+    version: str = ""
+    """The framework version the current round opened with: everyone who joins the round answers it."""
 
     def is_open(self, now: datetime) -> bool:
         """Still taking answers: not closed, and its closing date (if any) not passed."""

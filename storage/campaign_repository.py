@@ -75,6 +75,7 @@ def campaign_record(row: Any, groups: Iterable[str]) -> CampaignRecord:
         dashboard_token=row.dashboard_token,
         max_reminders=row.max_reminders,
         reminder_gap_hours=row.reminder_gap_hours,
+        version=row.round_version or "",
     )
 
 

@@ -45,7 +45,14 @@ TO_SHOW = (PENDING, SENDING, FAILED, UNREACHABLE)
 REMINDER = "reminder"
 ROUND = "round"
 
-CAMPAIGNS_BY_ID = select(campaigns).where(campaigns.c.id.in_(bindparam("ids", expanding=True)))
+CAMPAIGNS_BY_ID = (
+    select(campaigns, campaign_rounds.c.framework_version.label("round_version"))
+    .outerjoin(
+        campaign_rounds,
+        and_(campaign_rounds.c.campaign_id == campaigns.c.id, campaign_rounds.c.number == campaigns.c.round),
+    )
+    .where(campaigns.c.id.in_(bindparam("ids", expanding=True)))
+)
 CAMPAIGN_BY_CODE = select(campaigns).where(campaigns.c.code == bindparam("code"))
 CAMPAIGN_BY_DASHBOARD = select(campaigns).where(campaigns.c.dashboard_token == bindparam("token"))
 GROUPS = (

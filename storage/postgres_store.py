@@ -12,6 +12,8 @@ Two ways in, on two pools:
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -62,6 +64,13 @@ class PostgresStore:
         self._engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, pool_pre_ping=True)
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._steps: asyncpg.Pool | None = None
+        self._waiting = 0
+        self.observe_commit: Callable[[float], None] | None = None
+        """Told the seconds each message's transaction took, for metrics."""
+
+    def queue_depth(self) -> int:
+        """Messages waiting for a connection of the pool."""
+        return self._waiting
 
     async def start(self) -> None:
         """Migrate the schema to the latest revision, then open the pool for messages."""
@@ -78,12 +87,22 @@ class PostgresStore:
         if self._steps is None:
             raise RuntimeError("the store is not open")
         connection: Any
+        waiting = True
+        self._waiting += 1
         try:
-            async with self._steps.acquire(timeout=STEP_WAIT) as connection, connection.transaction():
-                result: T = await greenlet_spawn(job, AsyncpgExecutor(connection))
+            async with self._steps.acquire(timeout=STEP_WAIT) as connection:
+                self._waiting, waiting = self._waiting - 1, False
+                started = time.perf_counter()
+                async with connection.transaction():
+                    result: T = await greenlet_spawn(job, AsyncpgExecutor(connection))
+                if self.observe_commit is not None:
+                    self.observe_commit(time.perf_counter() - started)
                 return result
         except (TimeoutError, OSError, *UNAVAILABLE) as error:
             raise StoreBusy(f"the database is unavailable: {type(error).__name__}") from error
+        finally:
+            if waiting:  # never got a connection
+                self._waiting -= 1
 
     async def run(self, job: Job[T]) -> T:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from storage.calculator_records import SetInputs, StoreCalculation, StoredCalculation
 from storage.campaign_records import (
     AcceptInvitation,
     CampaignRecord,
@@ -47,6 +48,10 @@ class RunRecord:
     """Question id to level; None is a skipped question. Questions not yet reached are absent."""
     campaign_id: int | None = None
     round: int | None = None
+    inputs: dict[str, str] = field(default_factory=dict)
+    """A calculator run's inputs so far: input id to exact value (`storage.calculator_records`)."""
+    refinements: tuple[str, ...] = ()
+    """The refinements a calculator run asks after its inputs (`/channels`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,8 @@ class ResultRecord:
     dimension_tenths: dict[str, int | None]
     chart_token: str
     created_at: datetime
+    calculation: StoredCalculation | None = None
+    """A calculator's result: the inputs and figures as shown (None for an assessment's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,10 @@ class Snapshot:
     last_seen_at: datetime | None = None
     inactive: bool = False
     callback_url: str | None = None
+    locale: str | None = None
+    """The language the person is answered in, as last chosen or hinted (see `dialogs.languages`)."""
+    locale_chosen: bool = False
+    """Whether `locale` was chosen with /language (then a channel's hint does not change it)."""
     joining: CampaignRecord | None = None
     """The campaign whose group the person is choosing (state `choosing_group`)."""
     run_campaigns: dict[int, CampaignRecord] = field(default_factory=dict)
@@ -186,12 +197,20 @@ class EraseParticipant:
     """Remove the participant and everything stored about them."""
 
 
+@dataclass(frozen=True, slots=True)
+class ChooseLocale:
+    """The language the person chose with /language (a channel's later hints do not change it)."""
+
+    locale: str
+
+
 Change = (
     OpenRun
     | SaveAnswer
     | FinishRun
     | AbandonRun
     | EraseParticipant
+    | ChooseLocale
     | CreateCampaign
     | JoinCampaign
     | SetProgress
@@ -204,6 +223,8 @@ Change = (
     | SettleNudges
     | ScheduleJob
     | TallyRun
+    | SetInputs
+    | StoreCalculation
 )
 
 

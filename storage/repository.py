@@ -18,10 +18,18 @@ from storage import campaign_reads
 from storage import campaign_repository as campaigns
 from storage import campaign_statements as campaign_sql
 from storage import statements as sql
+from storage.calculator_records import (
+    SetInputs,
+    StoreCalculation,
+    apply_calculator_change,
+    run_inputs,
+    stored_calculation,
+)
 from storage.executor import Executor, as_executor
 from storage.records import (
     AbandonRun,
     Change,
+    ChooseLocale,
     EraseParticipant,
     FinishRun,
     KeptReplies,
@@ -78,6 +86,8 @@ class Repository:
             last_seen_at=utc(first.last_seen_at),
             inactive=first.inactive,
             callback_url=first.callback_url,
+            locale=first.locale,
+            locale_chosen=bool(first.locale_chosen),
         )
         # an inactive person who writes again is reachable again: force the position write
         self._loaded = None if first.inactive else (first.state, first.active_run)
@@ -218,8 +228,16 @@ class Repository:
             self._close_run(change.run, ABANDONED)
         elif isinstance(change, TallyRun):
             self._campaigns.tally(participant_id, self._run_ids[change.run], change)
+        elif isinstance(change, ChooseLocale):
+            self.set_locale(participant_id, change.locale, chosen=True)
+        elif isinstance(change, SetInputs | StoreCalculation):
+            apply_calculator_change(self.db, self._run_ids[change.run], change)
         else:
             self._campaigns.apply(participant_id, change)
+
+    def set_locale(self, participant_id: int, locale: str, chosen: bool) -> None:
+        """The language the person is answered in: chosen with /language, or hinted by their channel."""
+        self.db.run(sql.SET_LOCALE, {"participant": participant_id, "locale": locale, "chosen": chosen})
 
     def set_callback_url(self, participant_id: int, url: str | None) -> None:
         """Where replies to this webhook sender can be pushed (reminders), as their bridge last said."""
@@ -284,6 +302,7 @@ class Repository:
 
 
 def _run_record(row: Any) -> RunRecord:
+    inputs, refinements = run_inputs(row.inputs)
     return RunRecord(
         number=row.number,
         framework_id=row.framework_id,
@@ -294,6 +313,8 @@ def _run_record(row: Any) -> RunRecord:
         finished_at=utc(row.finished_at) if row.finished_at else None,
         campaign_id=row.campaign_id,
         round=row.round,
+        inputs=inputs,
+        refinements=refinements,
     )
 
 
@@ -307,6 +328,7 @@ def _result_record(row: Any) -> ResultRecord:
         dimension_tenths=dict(row.dimension_tenths),
         chart_token=row.chart_token,
         created_at=utc(row.created_at),
+        calculation=stored_calculation(row.calculation),
     )
 
 

@@ -9,6 +9,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,12 @@ class SqliteStore:
         self._open = False
         """Accepting jobs. Checked and queued without an await in between, so every job accepted
         is queued before the stop marker that close() queues, and is run."""
+        self.observe_commit: Callable[[float], None] | None = None
+        """Told the seconds each group's transaction took (on the writer thread), for metrics."""
+
+    def queue_depth(self) -> int:
+        """Jobs waiting for the writer (approximate: read without a lock)."""
+        return self._queue.qsize()
 
     async def start(self) -> None:
         """Open the database, migrate it, and start the writer thread."""
@@ -180,6 +187,7 @@ class SqliteStore:
             transaction = conn.begin()
         except OperationalError as error:  # locked by another process past the wait: refuse them all
             return outcomes + [(p.future, False, _busy_or(error)) for p in group]
+        started = time.perf_counter()
         try:
             with transaction:
                 values = [pending.job(conn) for pending in group]
@@ -188,6 +196,8 @@ class SqliteStore:
             if len(group) == 1:
                 return [*outcomes, (group[0].future, False, _busy_or(error))]
             return outcomes + [self._run_alone(conn, pending) for pending in group]
+        if self.observe_commit is not None:
+            self.observe_commit(time.perf_counter() - started)
         return outcomes + [
             (pending.future, True, value) for pending, value in zip(group, values, strict=True)
         ]

@@ -45,6 +45,8 @@ def _participant(answers_json: Any) -> Any:
             participants.c.last_seen_at,
             participants.c.joining_campaign,
             participants.c.callback_url,
+            participants.c.locale,
+            participants.c.locale_chosen,
             HAS_NUDGES.label("has_nudges"),
             _run_count.label("run_count"),
             runs.c.id.label("run_id"),
@@ -57,6 +59,7 @@ def _participant(answers_json: Any) -> Any:
             runs.c.finished_at,
             runs.c.campaign_id,
             runs.c.round,
+            runs.c.inputs,
             type_coerce(answers_json, JSON).label("answers"),
         )
         .select_from(participants)
@@ -107,6 +110,11 @@ INSERT_PARTICIPANT = {
 """The new participant's id; no row when they exist already (on PostgreSQL, a concurrent insert of
 the same person is waited for, so then they have been committed)."""
 DELETE_PARTICIPANT = delete(participants).where(participants.c.id == bindparam("participant"))
+SET_LOCALE = (
+    update(participants)
+    .where(participants.c.id == bindparam("participant"))
+    .values(locale=bindparam("locale"), locale_chosen=bindparam("chosen"))
+)
 SET_POSITION = (
     update(participants)
     .where(participants.c.id == bindparam("participant"))

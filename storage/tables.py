@@ -33,6 +33,7 @@ participants = Table(
     Column("external_id", String(128), nullable=False),
     Column("display_name", String(128)),
     Column("locale", String(16)),
+    Column("locale_chosen", Boolean, nullable=False, server_default="0"),
     Column("state", String(32), nullable=False, server_default="idle"),
     Column("active_run", Integer),
     Column("inactive", Boolean, nullable=False, server_default="0"),
@@ -57,6 +58,7 @@ runs = Table(
     Column("cursor", Integer, nullable=False, server_default="0"),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    Column("inputs", JSON(none_as_null=True)),
     UniqueConstraint("participant_id", "number", name="uq_runs_participant_id_number"),
     Index("ix_runs_participant_status", "participant_id", "status"),
     Index("ix_runs_framework_status", "framework_id", "framework_version", "status"),
@@ -87,7 +89,11 @@ results = Table(
     Column("dimension_tenths", JSON, nullable=False),
     Column("chart_token", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("calculation", JSON(none_as_null=True)),
 )
+"""A finished run's result; `chart_token` also names a calculator result's CSV export. Calculator runs
+keep their inputs in `runs.inputs` and the calculation shown in `calculation`
+(`storage.calculator_records`); both are NULL for assessments."""
 
 processed_messages = Table(
     "processed_messages",

@@ -5,6 +5,8 @@ groups are chosen with buttons, and a pulse's trend shows over three rounds."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from functools import partial
 from pathlib import Path
@@ -64,7 +66,7 @@ async def test_a_campaign_in_telegram(tmp_path: Path) -> None:
         links = [entity.get("url") for entity in created.entities if entity["type"] == "text_link"]
         assert f"https://t.me/{bot.server.state.bot_username}?start={code}" in links
         assert "Your dashboard (private): /dashboard/" in (created.text or "")  # no public URL set
-        people = [FakeUser(bot.server, 601 + n, f"P{n}") for n in range(6)]
+        people = [FakeUser(bot.server, 601 + n, f"Person{n}") for n in range(6)]
         for person in people[:4]:
             await join(bot, person, code)
             await answer_with_buttons(bot, person, [2, 3, 4, 3, 3])
@@ -90,7 +92,7 @@ async def test_a_campaign_in_telegram(tmp_path: Path) -> None:
         await said_after(bot, people[5], "Your answers now count towards Service desk")
         exported = await csv_of(bot, code)
         assert len(exported.strip().split("\n")) == 7
-        assert not any(str(person.id) in exported or person.first_name in exported for person in people)
+        assert_no_identity(exported, people)
 
         halfway = FakeUser(bot.server, 700, "Halfway")
         await join(bot, halfway, code)
@@ -117,6 +119,17 @@ async def test_a_campaign_in_telegram(tmp_path: Path) -> None:
                 for m in person.bot_messages()
                 if m.message_id > marks[person.id]
             )
+
+
+def assert_no_identity(exported: str, people: list[FakeUser]) -> None:
+    """No cell of the CSV is a person's chat id or name, in any column (compared cell by cell: a
+    random pseudonym may well contain the digits of a chat id)."""
+    rows = list(csv.reader(io.StringIO(exported)))
+    assert rows[0][:4] == ["pseudonym", "round", "framework_version", "group"]
+    identities = {str(p.id) for p in people} | {p.first_name for p in people}
+    cells = {cell for row in rows[1:] for cell in row}
+    assert not cells & identities, cells & identities
+    assert not any(p.first_name in exported for p in people)
 
 
 async def csv_of(bot: BotUnderTest, code: str) -> str:

@@ -127,8 +127,8 @@ async def test_submit_shows_a_readable_result(chat: Chat) -> None:
     assert "3.0 Targeted" in replies[0].text
     assert isinstance(replies[0].chart, Chart)
     assert replies[0].chart.scores == (3.0, 3.0, 3.0, 3.0)
-    assert "What would move you up:" in replies[0].text
     titles = [r.title or "" for r in replies]
+    assert titles[1] == "What would move you up"  # its own message, after the chart's scores
     assert "Recommendations for reaching the next stage" in titles
     assert any(link.url.startswith("https://") for r in replies for link in r.links)
     assert all(len(r.text) <= 3500 for r in replies)

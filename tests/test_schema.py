@@ -108,21 +108,29 @@ def _break_url(data: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("breaker", "place", "problem"),
     [
-        (_break_gap, "top level", "bands must not overlap or leave gaps"),
-        (_break_overlap, "top level", "bands must not overlap or leave gaps"),
-        (_break_sub_dimension, "top level", "names sub-dimension 'nowhere'"),
-        (_break_levels, "top level", "has levels [1, 2, 3, 4]"),
-        (_break_recommendations, "top level", "missing stages ['targeted']"),
-        (_break_duplicate, "top level", "is used twice"),
+        (_break_gap, "at stages[1].min_score", "bands must not overlap or leave gaps"),
+        (_break_overlap, "at stages[4].min_score", "bands must not overlap or leave gaps"),
+        (
+            _break_sub_dimension,
+            "at dimensions[1].questions[0].sub_dimension",
+            "names sub-dimension 'nowhere'",
+        ),
+        (_break_levels, "at dimensions[0].questions[1].levels", "has levels [1, 2, 3, 4]"),
+        (
+            _break_recommendations,
+            "at dimensions[2].sub_dimensions[0].recommendations",
+            "missing stages ['targeted']",
+        ),
+        (_break_duplicate, "at dimensions[3].questions[2].id", "is used twice"),
         (
             _break_long_description,
             "dimensions[0].questions[0].levels[0].description",
             "one to three sentences",
         ),
-        (_break_unknown_key, "dimensions[0].colour", "Extra inputs are not permitted"),
-        (_break_missing_title, "title", "Field required"),
+        (_break_unknown_key, "dimensions[0].colour", "unknown key 'colour' (a typo?): the keys here are id,"),
+        (_break_missing_title, "at title", "is required: add it"),
         (_break_url, "dimensions[0].resources[0].url", "URL"),
-        (_break_scale_order, "top level", "from the lowest level to the highest"),
+        (_break_scale_order, "at scale:", "from the lowest level to the highest"),
     ],
 )
 def test_broken_framework_is_refused_naming_file_place_and_problem(

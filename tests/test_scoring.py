@@ -162,12 +162,18 @@ def test_move_up_names_answers_that_lift_the_stage(cx: Framework) -> None:
     assert all(answers[q.id] == 3 for q in move.questions)  # the lowest answers come first
 
 
-def test_move_up_shows_only_a_few_when_many_are_needed(cx: Framework) -> None:
-    result = score(cx, all_answers(cx, [3] * 9 + [2, 2]))  # 31 / 11 = 2.8; 3.5 needs a sum of 38
-    assert result.move_up is not None
-    assert result.move_up.needed == 7
-    assert len(result.move_up.questions) == 3
-    assert [answer for q in result.move_up.questions if (answer := result.answers[q.id]) == 2] == [2, 2]
+def test_move_up_lists_every_answer_it_takes(cx: Framework) -> None:
+    # the result once listed only the first three: someone raising those alone stayed where they were
+    answers = all_answers(cx, [3] * 9 + [2, 2])  # 31 / 11 = 2.8; 3.5 needs a sum of 38
+    move = score(cx, answers).move_up
+    assert move is not None
+    assert move.needed == 7
+    assert len(move.questions) == 7
+    assert [answers[q.id] for q in move.questions][:2] == [2, 2]  # the lowest answers first
+    raised = {**answers, **{q.id: (answers[q.id] or 0) + 1 for q in move.questions}}
+    assert score(cx, raised).stage == move.target
+    fewer = {**answers, **{q.id: (answers[q.id] or 0) + 1 for q in move.questions[:-1]}}
+    assert score(cx, fewer).stage != move.target
 
 
 def test_no_move_up_from_the_top(cx: Framework) -> None:

@@ -196,7 +196,7 @@ async def test_deep_links_start_a_framework_only_with_a_valid_payload(tmp_path: 
             person = FakeUser(bot.server, user_id, "Bo")
             await person.send_text(f"/start {payload}")
             greeting = await bot.wait_for(person, "Hello, Bo!")
-            menu = "".join(f"\n- {f.title} (/start {f.id})" for f in bot.engine.context.frameworks.all())
+            menu = "".join(f"\n- {f.title} (/start {f.id})" for f in bot.engine.context.frameworks.offered())
             assert greeting.text == f"Hello, Bo! {bot.text('welcome')}\n{bot.text('choose_framework')}{menu}"
 
         unknown = FakeUser(bot.server, 30_001, "Cy")

@@ -28,13 +28,14 @@ import re
 from aiogram import Bot, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message, Update
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message, Update, User
 
 from bot.telegram.callbacks import answered_question, decode, is_confirmation
 from bot.telegram.delivery import CHANNEL, Delivery, Pressed
 from bot.telegram.gate import RecentIds
 from bot.telegram.logs import described, refusal
 from bot.telegram.render import utf16_len
+from dialogs.catalogue import Catalogue
 from dialogs.engine import Engine
 from dialogs.types import Inbound, Reply, ReplyKind
 from storage.store import StoreBusy
@@ -122,7 +123,8 @@ class TelegramChannel:
         self.busy_retry = busy_retry
         """Seconds between tries when the database is busy; None: raise `StoreBusy` (webhook mode)."""
         self.delivery = delivery
-        self.cat = engine.context.cat
+        self.stale_notices = frozenset(c.cat.text("stale_button") for c in engine.languages.contexts.values())
+        """The engine's notice for a stale button, in each language."""
         self.told_chats = RecentIds(REMEMBERED_GROUPS)
 
     def router(self) -> Router:
@@ -156,7 +158,13 @@ class TelegramChannel:
         except Exception as error:
             log.error("the engine failed on a Telegram update: %s", described(error))
             log.debug("engine failure on %s from %s", inbound.message_id, inbound.sender, exc_info=True)
-            return [Reply(text=self.cat.text("internal_error"), kind=ReplyKind.NOTICE)]
+            cat = self.engine.catalogue_for(inbound.language)
+            return [Reply(text=cat.text("internal_error"), kind=ReplyKind.NOTICE)]
+
+    def words(self, user: User | None) -> Catalogue:
+        """The words of the person's app language, for what the channel says without the engine (a
+        choice made with /language is not known here; the engine's replies follow it)."""
+        return self.engine.catalogue_for(user.language_code if user else None)
 
     async def on_text(self, message: Message, bot: Bot, event_update: Update) -> None:
         """Typed text (or a command) in a private chat."""
@@ -165,7 +173,14 @@ class TelegramChannel:
             return
         start = start_command(text)
         sender = str(user.id)
-        inbound = Inbound(CHANNEL, sender, start or text, delivery_id(bot, event_update), user.first_name)
+        inbound = Inbound(
+            CHANNEL,
+            sender,
+            start or text,
+            delivery_id(bot, event_update),
+            user.first_name,
+            language=user.language_code,
+        )
         replies = await self.ask(inbound)
         await self.delivery.deliver(bot, message.chat.id, sender, replies)
 
@@ -180,7 +195,7 @@ class TelegramChannel:
 
     async def _notice(self, bot: Bot, message: Message, key: str) -> None:
         sender = str(message.from_user.id) if message.from_user else str(message.chat.id)
-        notice = Reply(text=self.cat.text(key), kind=ReplyKind.NOTICE)
+        notice = Reply(text=self.words(message.from_user).text(key), kind=ReplyKind.NOTICE)
         await self.delivery.deliver(bot, message.chat.id, sender, [notice])
 
     async def on_elsewhere(self, message: Message, bot: Bot) -> None:
@@ -189,7 +204,8 @@ class TelegramChannel:
             return
         self.told_chats.add(message.chat.id)
         try:
-            await bot.send_message(message.chat.id, self.cat.text("telegram_private_only"))
+            words = self.words(message.from_user)
+            await bot.send_message(message.chat.id, words.text("telegram_private_only"))
         except TelegramAPIError as error:  # muted or removed from the group: nothing more to do
             log.info("%s (telling a group the bot is private-only)", refusal(error))
             log.debug("chat %s not told that the bot is private-only", message.chat.id)
@@ -205,19 +221,23 @@ class TelegramChannel:
     async def _press(self, query: CallbackQuery, bot: Bot, update: Update, answer: CallbackAnswer) -> None:
         payload = decode(query.data)
         message = query.message
+        words = self.words(query.from_user)
         if payload is None or message is None:
-            await answer(self.cat.text("telegram_unknown_button"))
+            await answer(words.text("telegram_unknown_button"))
             return
         chat_id = message.chat.id
         if message.chat.type != ChatType.PRIVATE:
-            await answer(self.cat.text("telegram_private_only"))
+            await answer(words.text("telegram_private_only"))
             return
         if self.delivery.keyboards.is_stale(chat_id, message.message_id):
-            await answer(self.cat.text("stale_button"))
+            await answer(words.text("stale_button"))
             await self.delivery.remove_keyboard(bot, chat_id, message.message_id)
             return
         sender = str(query.from_user.id)
-        inbound = Inbound(CHANNEL, sender, payload, delivery_id(bot, update), query.from_user.first_name)
+        user = query.from_user
+        inbound = Inbound(
+            CHANNEL, sender, payload, delivery_id(bot, update), user.first_name, language=user.language_code
+        )
         replies = await self.ask(inbound)
         if refused(replies):
             await self._refused(bot, query, payload, replies[0], answer)
@@ -241,7 +261,7 @@ class TelegramChannel:
         # An old message the engine calls stale (this process did not know it) or a real confirmation,
         # which works once, loses its keyboard. The live question keeps its own whatever was sent: a
         # modified client can send a confirmation's data from any message, and that must change nothing.
-        stale = notice.text == self.cat.text("stale_button")
+        stale = notice.text in self.stale_notices
         live = self.delivery.keyboards.is_live(chat_id, message.message_id)
         if (stale and not live) or (is_confirmation(payload) and offers(message, query.data)):
             await self.delivery.retire_keyboard(bot, chat_id, message.message_id)

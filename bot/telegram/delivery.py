@@ -30,7 +30,7 @@ from bot.telegram.keyboards import LiveKeyboard, LiveKeyboards
 from bot.telegram.logs import refusal
 from bot.telegram.render import PhotoPiece, Piece, TextPiece, answered_html, render_reply
 from dialogs.engine import Engine
-from dialogs.types import AnyChart, QuestionRef, Reply, ReplyKind
+from dialogs.types import AnyChart, QuestionRef, Reply, ReplyKind, locale_of
 
 CHANNEL = "telegram"
 VIEW_KINDS = frozenset(
@@ -67,7 +67,6 @@ class Delivery:
         self.engine = engine
         self.public_url = public_url
         """The server's public address, for links to its own pages (the dashboard, join links)."""
-        self.cat = engine.context.cat
         self.pictures = pictures
         self.keyboards = keyboards
 
@@ -82,7 +81,7 @@ class Delivery:
     ) -> bool:
         """Send the replies in order (after a press, `pressed` names the message pressed); False if the
         person cannot be reached (they blocked the bot)."""
-        batch = _Batch(self, bot, chat_id, pressed)
+        batch = _Batch(self, bot, chat_id, pressed, locale_of(replies))
         try:
             await batch.run(replies)
         except TelegramForbiddenError as error:
@@ -159,8 +158,10 @@ class Delivery:
 class _Batch:
     """The replies to one update, sent in order, with the keyboard bookkeeping of that update."""
 
-    def __init__(self, out: Delivery, bot: Bot, chat_id: int, pressed: Pressed | None) -> None:
+    def __init__(self, out: Delivery, bot: Bot, chat_id: int, pressed: Pressed | None, locale: str) -> None:
         self.out = out
+        self.cat = out.engine.catalogue_for(locale)
+        """The words of the replies' language, for the channel's own ("Your answer: ...")."""
         self.bot = bot
         self.chat_id = chat_id
         self.pressed = pressed
@@ -184,7 +185,7 @@ class _Batch:
             return False
         message_id, html = target
         chosen = reply.question.chosen if reply.question else None
-        line = self.out.cat.text("telegram_your_answer", answer=chosen)
+        line = self.cat.text("telegram_your_answer", answer=chosen)
         edited = answered_html(html, line)
         # forgotten only once Telegram took the change: if it fails, a redelivery edits it again
         if edited is not None and await self.out.edit_text(self.bot, self.chat_id, message_id, edited):

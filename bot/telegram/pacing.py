@@ -36,6 +36,8 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import Response, TelegramType
 
+from bot.metrics import FLOOD_WAITS
+
 if TYPE_CHECKING:
     from aiogram import Bot
 
@@ -95,6 +97,7 @@ class SendPacer(BaseRequestMiddleware):
             await self.sleep(wait)
 
     def _flooded(self, retry_after: float) -> None:
+        FLOOD_WAITS.inc()
         until = self.clock() + retry_after
         self.held_back += 1
         if until > self._paused_until:

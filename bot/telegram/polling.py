@@ -32,6 +32,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
+from bot.log_setup import start_task
 from bot.telegram.logs import described
 
 POLLING_TIMEOUT = 25
@@ -97,7 +98,7 @@ class Polling:
     async def start(cls, dispatcher: Dispatcher, bot: Bot) -> Polling:
         """Start polling in a task of its own (no signal handlers: `cxbot serve` owns them)."""
         polling = cls(dispatcher, bot)
-        polling.task = asyncio.create_task(polling.run(), name="telegram-polling")
+        polling.task = start_task(polling.run(), "telegram-polling")
         return polling
 
     async def run(self) -> None:
@@ -153,13 +154,17 @@ class Polling:
         if not self.handling:
             self.idle.set()
 
+    async def stop_fetching(self) -> None:
+        """Take no more updates (those in hand go on)."""
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
     async def stop(self, drain: float | None = None) -> None:
         """Stop fetching, let updates in hand finish (for `drain` seconds, by default `DRAIN_TIMEOUT`),
         and confirm what finished."""
         drain = DRAIN_TIMEOUT if drain is None else drain
-        if self.task is not None:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+        await self.stop_fetching()
         if self.handling:
             _, late = await asyncio.wait(set(self.handling), timeout=drain)
             for task in late:

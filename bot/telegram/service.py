@@ -7,26 +7,31 @@ and closes them at the end). `CXBOT_TELEGRAM_API_URL` points them at another Bot
 
 At start-up: the command menu (`setMyCommands`), then either
 
-- long polling (the default): `deleteWebhook`, then `bot.telegram.polling` as a task next to the
-  HTTP server, which confirms each update only once it has been handled; or
+- long polling (the default): in the one process that holds the polling lock
+  (`bot.telegram.leadership`; always, on SQLite), `deleteWebhook`, then `bot.telegram.polling` as a
+  task next to the HTTP server, which confirms each update only once it has been handled; or
 - webhook mode, when `CXBOT_TELEGRAM_WEBHOOK_URL` is set: a POST route on this server at that URL's
-  path and `setWebhook` with a secret token (`CXBOT_TELEGRAM_WEBHOOK_SECRET`, or a random one per
-  start). Each request must carry it in `X-Telegram-Bot-Api-Secret-Token` (compared in constant
-  time; 401 otherwise) and a JSON body (415 otherwise), and is acknowledged only after its update
-  has been handled: the answer is stored and sent. A busy database answers 503 and any other error
-  500, so Telegram delivers the update again.
+  path and `setWebhook` with a secret token (`CXBOT_TELEGRAM_WEBHOOK_SECRET`, or one derived from
+  the bot token, so that every process of one bot expects the same). Each request must carry it in
+  `X-Telegram-Bot-Api-Secret-Token` (compared in constant time; 401 otherwise) and a JSON body (415
+  otherwise), and is acknowledged only after its update has been handled: the answer is stored and
+  sent. A busy database answers 503 and any other error 500, so Telegram delivers the update again.
 
-At shutdown: polling stops, updates in flight finish (bounded), the session closes.
+Every line logged while an update is handled carries `tg-<update id>` as its id (`bot.log_setup`).
+
+At shutdown: polling fetches no more updates at once (`stop_taking`); the updates in hand then
+finish within what is left of the shutdown deadline and are confirmed, the polling lock is let go,
+and the session closes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 import re
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -34,20 +39,23 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, Update
+from aiogram.types import BotCommand, TelegramObject, Update
 from aiohttp import ClientError, web
 
 from bot.app_keys import CHARTS
 from bot.http_errors import json_error
+from bot.log_setup import LOG_ID
 from bot.push import PUSHERS
 from bot.settings import Settings
+from bot.shutdown import time_left
 from bot.startup import CannotStart
 from bot.telegram.channel import BUSY_RETRY, TelegramChannel
 from bot.telegram.delivery import CHANNEL, Delivery, Pictures
 from bot.telegram.gate import UpdateGate
 from bot.telegram.keyboards import LiveKeyboards
+from bot.telegram.leadership import Leadership, polling_lock
 from bot.telegram.pacing import SendPacer
-from bot.telegram.polling import DRAIN_TIMEOUT, Polling
+from bot.telegram.polling import Polling
 from bot.telegram.push import TelegramPusher
 from bot.web.request import BadRequest, check_content_type
 from dialogs.campaign_view import TELEGRAM_USERNAME
@@ -56,7 +64,18 @@ from dialogs.engine import Engine
 from storage.campaign_repository import set_fact
 from storage.store import StoreBusy
 
-COMMANDS = ("start", "help", "back", "skip", "review", "submit", "results", "mydata", "deletemydata")
+COMMANDS = (
+    "start",
+    "help",
+    "back",
+    "skip",
+    "review",
+    "submit",
+    "results",
+    "mydata",
+    "deletemydata",
+    "language",
+)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 """What Telegram accepts as a webhook `secret_token`."""
@@ -74,6 +93,7 @@ def install(app: web.Application, settings: Settings, engine: Engine) -> None:
     if service.webhook_path is not None:
         app.router.add_post(service.webhook_path, service.webhook)
     app.cleanup_ctx.append(service.lifespan)
+    app.on_shutdown.append(service.stop_taking)
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -87,9 +107,13 @@ def make_bot(settings: Settings) -> Bot:
 
 
 def webhook_secret(settings: Settings) -> str:
-    """The configured webhook secret, checked, or a fresh random one."""
+    """The configured webhook secret, checked, or one derived from the bot token: the same in every
+    process of the bot (each calls `setWebhook` at start, and any of them may get the next update),
+    and telling nothing of the token."""
     if settings.telegram_webhook_secret is None:
-        return secrets.token_urlsafe(32)
+        assert settings.telegram_token is not None, "no webhook without a bot"
+        token = settings.telegram_token.get_secret_value().encode()
+        return hmac.new(token, b"cxbot telegram webhook secret", hashlib.sha256).hexdigest()
     secret = settings.telegram_webhook_secret.get_secret_value()
     if not SECRET_PATTERN.fullmatch(secret):
         raise CannotStart(
@@ -103,12 +127,38 @@ def bot_commands(cat: Catalogue) -> list[BotCommand]:
     return [BotCommand(command=name, description=cat.text(f"telegram_command_{name}")) for name in COMMANDS]
 
 
+def menu_languages(engine: Engine) -> list[tuple[str, Catalogue]]:
+    """(Telegram's two-letter language code, the words) of each language on offer but the default,
+    whose menu is everyone else's; Telegram sets menus by language alone (`pt`, not `pt-BR`)."""
+    default = engine.languages.default.split("-", 1)[0]
+    found: dict[str, Catalogue] = {}
+    for locale, context in engine.languages.contexts.items():
+        language = locale.split("-", 1)[0]
+        if language != default and len(language) == 2:
+            found.setdefault(language, context.cat)
+    return list(found.items())
+
+
 def build_dispatcher(channel: TelegramChannel, gate: UpdateGate) -> Dispatcher:
-    """A dispatcher without aiogram's FSM (the engine owns the conversation), behind the gate."""
+    """A dispatcher without aiogram's FSM (the engine owns the conversation), behind the gate; every
+    line logged about an update carries its id."""
     dispatcher = Dispatcher(disable_fsm=True)
+    dispatcher.update.outer_middleware(name_update)
     dispatcher.update.outer_middleware(gate)
     dispatcher.include_router(channel.router())
     return dispatcher
+
+
+async def name_update(
+    handler: Callable[[TelegramObject, dict[str, object]], Awaitable[object]],
+    event: TelegramObject,
+    data: dict[str, object],
+) -> object:
+    """Outer middleware: the update's lines carry `tg-<update id>` (in its own task when polling; for
+    the rest of the request in webhook mode, where aiogram's "handled" line comes after)."""
+    if isinstance(event, Update):
+        LOG_ID.set(f"tg-{event.update_id}")
+    return await handler(event, data)
 
 
 class TelegramService:
@@ -128,14 +178,16 @@ class TelegramService:
         self.webhook_path = (urlsplit(self.webhook_url).path or "/") if self.webhook_url else None
         self.secret = webhook_secret(settings) if self.webhook_url else None
         self.bot: Bot | None = None
+        self.leadership: Leadership | None = None
 
     async def lifespan(self, app: web.Application) -> AsyncIterator[None]:
-        """Clean-up context: start the bot with the app, stop it with the app."""
+        """Clean-up context: start the bot with the app, stop it with the app (within what is left of
+        the shutdown deadline)."""
         bot = make_bot(self.settings)
-        polling: Polling | None = None
+        time_left_for_work = time_left(app)
         try:
             try:
-                polling = await self._start(bot)
+                await self._start(bot)
             except (TelegramAPIError, ClientError, OSError) as error:
                 raise CannotStart(
                     f"the Telegram bot cannot start: {error} (check CXBOT_TELEGRAM_* settings)"
@@ -145,34 +197,47 @@ class TelegramService:
         finally:
             app[PUSHERS].pop(CHANNEL, None)
             self.bot = None
-            if polling is not None:
-                await polling.stop()
-            await self._drain()
+            if self.leadership is not None:
+                await self.leadership.stop(time_left_for_work())
+            await self._drain(time_left_for_work())
             await bot.session.close()
 
-    async def _start(self, bot: Bot) -> Polling | None:
-        """Commands menu, then the webhook or polling; the polling task if polling."""
+    async def _start(self, bot: Bot) -> None:
+        """Commands menu, then the webhook, or polling in whichever process holds the polling lock."""
         me = await bot.me()
         if me.username:  # for join links printed elsewhere (`cxbot campaign create`)
             await self.engine.store.run(partial(set_fact, name=TELEGRAM_USERNAME, value=me.username))
         await bot.set_my_commands(bot_commands(self.cat))
+        for language, cat in menu_languages(self.engine):  # the menu in the person's app language too
+            await bot.set_my_commands(bot_commands(cat), language_code=language)
         if self.webhook_url:
             self.bot = bot
             allowed = self.dispatcher.resolve_used_update_types()
             await bot.set_webhook(self.webhook_url, secret_token=self.secret, allowed_updates=allowed)
             log.info("Telegram bot @%s: webhook at %s", me.username, self.webhook_url)
-            return None
+            return
+        lock = polling_lock(self.settings.database_url, bot.id)
+        self.leadership = Leadership(lock, partial(self._poll, bot, me.username))
+        await self.leadership.start()
+
+    async def _poll(self, bot: Bot, username: str | None) -> Polling:
+        """The leader's work: long polling (Telegram allows no webhook beside it)."""
         await bot.delete_webhook()
         polling = await Polling.start(self.dispatcher, bot)
-        log.info("Telegram bot @%s: long polling", me.username)
+        log.info("Telegram bot @%s: long polling", username)
         return polling
 
-    async def _drain(self) -> None:
+    async def stop_taking(self, app: web.Application) -> None:
+        """On shutdown, before requests drain: no more updates are fetched, nor leadership sought."""
+        if self.leadership is not None:
+            await self.leadership.stop_taking()
+
+    async def _drain(self, within: float) -> None:
         try:
-            async with asyncio.timeout(DRAIN_TIMEOUT):
+            async with asyncio.timeout(within):
                 await self.gate.drain()
         except TimeoutError:
-            log.warning("Telegram updates still being handled after %s s; closing anyway", DRAIN_TIMEOUT)
+            log.warning("Telegram updates still being handled after %.1f s; closing anyway", within)
 
     async def webhook(self, request: web.Request) -> web.Response:
         """A POST from Telegram: check the secret, handle the update, then acknowledge it."""

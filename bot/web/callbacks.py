@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -26,6 +26,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from bot.log_privacy import log_failure
+from bot.log_setup import LOG_ID
 from bot.settings import Settings
 from bot.web.auth import signed_headers
 from bot.web.url_guard import CallbackRefused, GuardedResolver, check_callback_url
@@ -48,6 +49,8 @@ class Delivery:
     sender: str
     url: str
     messages: list[dict[str, Any]]
+    log_id: str | None = field(default_factory=LOG_ID.get)
+    """The id of the request it answers (`bot.log_setup`): its lines carry it, sent whenever."""
 
 
 class CallbackSender:
@@ -91,6 +94,7 @@ class CallbackSender:
         try:
             while queue:
                 delivery = queue[0]
+                LOG_ID.set(delivery.log_id)  # this worker's own task: nobody else's lines change
                 try:
                     await self.deliver(delivery)
                 except Exception as error:  # a bug must not stop the sender's later deliveries
@@ -182,9 +186,12 @@ def _shown(url: str) -> str:
 
 
 @asynccontextmanager
-async def callback_sender(settings: Settings, resolver: AbstractResolver) -> AsyncIterator[CallbackSender]:
+async def callback_sender(
+    settings: Settings, resolver: AbstractResolver, grace: Callable[[], float] = lambda: DRAIN_TIMEOUT
+) -> AsyncIterator[CallbackSender]:
     """A `CallbackSender` on a new session whose resolver is `resolver` behind the SSRF guard;
-    deliveries under way are drained, and the session closed, at the end."""
+    deliveries under way are drained for `grace()` seconds (asked at the end: what is left of the
+    shutdown deadline), and the session closed, at the end."""
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(settings.callback_allow_private, resolver))
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -193,4 +200,4 @@ async def callback_sender(settings: Settings, resolver: AbstractResolver) -> Asy
         try:
             yield sender
         finally:
-            await sender.close()
+            await sender.close(grace())

@@ -14,10 +14,12 @@ from bot.web.cors import ALLOWED_HEADERS
 from bot.web.request import MAX_MESSAGE, MAX_MESSAGE_ID, MAX_SENDER, MAX_URL
 from bot.web.visitors import VISITORS_PATH
 from bot.web.webhook import CALLBACK_PATH, IDEMPOTENCY_HEADER, REST_PATH, STATUS_PATH
+from dialogs.languages import MAX_TAG, TAG
 
 # Printable text with at least one non-space character: what the validation accepts.
 NO_CONTROLS = r"\x00-\x1f\x7f-\x9f"
 ONE_LINE = rf"^[^{NO_CONTROLS}]*[^\s{NO_CONTROLS}][^{NO_CONTROLS}]*$"
+LANGUAGE_TAG = rf"^{TAG.pattern}$"
 MULTI_LINE = (
     r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 )
@@ -78,6 +80,16 @@ SCHEMAS: dict[str, Any] = {
                 "maxLength": MAX_URL,
                 "description": "Reply by POSTing the messages to this http(s) URL instead of in the answer "
                 "(callback mode). Loopback, private, link-local and metadata addresses are refused.",
+            },
+            "language": {
+                "type": ["string", "null"],
+                "maxLength": MAX_TAG,
+                "pattern": LANGUAGE_TAG,
+                "examples": ["pt-BR", "en"],
+                "description": "The language the person uses, as a language tag (BCP 47, such as `pt-BR`; "
+                "`pt_BR` and any letter case are read too). cxbot answers in it when it speaks it, also "
+                "`pt-PT` or `pt` for `pt-BR`, and otherwise in its default language; a choice the person "
+                "made with `/language` wins over it.",
             },
         },
     },

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.json_codec import loads_fast
+from dialogs.languages import normalized
 
 MAX_SENDER = 128
 """Matches the stored participant id; Rasa clients send UUIDs or similar."""
@@ -46,6 +47,8 @@ class RestRequest:
     message: str
     message_id: str | None = None
     callback_url: str | None = None
+    language: str | None = None
+    """`metadata.language`: the language the person uses, as a tag such as `pt-BR` (a hint)."""
 
 
 def check_content_type(request: web.Request) -> None:
@@ -88,7 +91,8 @@ def parse_rest_request(body: bytes, idempotency_key: str | None) -> RestRequest:
     message_id = _message_id(metadata.get("message_id"), "metadata.message_id")
     header_id = _message_id(idempotency_key, "the Idempotency-Key header")  # checked even when unused
     message_id = message_id if message_id is not None else header_id
-    return RestRequest(sender, message, message_id, _callback_url(metadata.get("callback_url")))
+    callback_url = _callback_url(metadata.get("callback_url"))
+    return RestRequest(sender, message, message_id, callback_url, _language(metadata.get("language")))
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -168,6 +172,17 @@ def _callback_url(value: Any) -> str | None:
     if len(value) > MAX_URL:
         raise BadRequest(400, f"metadata.callback_url is longer than {MAX_URL} characters")
     return value.strip()
+
+
+def _language(value: Any) -> str | None:
+    """A language tag, as its usual case writes it (`pt-br` -> `pt-BR`). One the bot does not speak
+    is no error: the bot answers in its default language."""
+    if value is None:
+        return None
+    tag = normalized(value) if isinstance(value, str) else None
+    if tag is None:
+        raise BadRequest(400, "metadata.language must be a language tag such as pt-BR, pt or en")
+    return tag
 
 
 def _kind(value: Any) -> str:

@@ -28,7 +28,8 @@ from typing import Any, NotRequired, TypedDict
 
 from bot.links import resolved
 from bot.web.public_url import chart_path
-from dialogs.types import Button, Link, Reply, ReplyKind
+from dialogs.catalogue import DEFAULT_LOCALE
+from dialogs.types import RESULT, Button, Link, Reply, ReplyKind, locale_of
 
 TEXTS_CACHED = 4096
 EMPTY_REPLY = "\u2026"
@@ -96,8 +97,9 @@ def reply_text(reply: Reply) -> str:
     return "\n\n".join(parts)
 
 
-def rest_messages(reply: Reply, recipient: str, base: str) -> list[RestMessage]:
-    """The messages of one reply: its text (with buttons), then its chart image if it has one."""
+def rest_messages(reply: Reply, recipient: str, base: str, language: str = "") -> list[RestMessage]:
+    """The messages of one reply: its text (with buttons), then its chart image if it has one (in
+    `language`, when given: the chart's words are the framework's)."""
     message: RestMessage = {"recipient_id": recipient}
     if reply.links:
         reply = replace(reply, links=resolved(reply.links, base))
@@ -107,7 +109,10 @@ def rest_messages(reply: Reply, recipient: str, base: str) -> list[RestMessage]:
         message["buttons"] = rest_buttons(reply.buttons)
     messages = [message] if len(message) > 1 else []
     if reply.chart is not None:
-        messages.append({"recipient_id": recipient, "image": base + chart_path(reply.chart)})
+        image = base + chart_path(reply.chart)
+        if language and reply.chart.of == RESULT:  # the server's default language needs no parameter
+            image += f"?lang={language}"
+        messages.append({"recipient_id": recipient, "image": image})
     return messages
 
 
@@ -129,13 +134,18 @@ def rest_buttons(buttons: tuple[Button, ...]) -> list[RestButton]:
     return made
 
 
-def render_replies(replies: Iterable[Reply], recipient: str, base: str) -> list[RestMessage]:
+def render_replies(
+    replies: Iterable[Reply], recipient: str, base: str, default_language: str = DEFAULT_LOCALE
+) -> list[RestMessage]:
     """Every reply as REST messages, in order; never an empty list.
 
     `base` is the server's address as the recipient reaches it: chart images and links to the
-    server's own pages are made absolute with it.
+    server's own pages are made absolute with it; a chart's address names the replies' language
+    unless it is the server's default.
     """
-    messages = [message for reply in replies for message in rest_messages(reply, recipient, base)]
+    language = locale_of(replies)
+    language = "" if language == default_language else language
+    messages = [message for reply in replies for message in rest_messages(reply, recipient, base, language)]
     return messages or [{"recipient_id": recipient, "text": EMPTY_REPLY}]
 
 

@@ -43,6 +43,7 @@ from bot.json_codec import json_response
 from bot.log_privacy import log_failure
 from bot.push import PUSHERS
 from bot.settings import Settings
+from bot.shutdown import time_left
 from bot.web.admission import SIGNED, UNSIGNED, Admission
 from bot.web.auth import SIGNATURE_HEADER
 from bot.web.callbacks import CallbackSender, Delivery, callback_sender
@@ -141,7 +142,7 @@ class RestWebhook:
     async def callbacks_context(self, app: web.Application) -> AsyncIterator[None]:
         """Cleanup context: the callback sender lives (and drains) with the app."""
         resolver = app.get(RESOLVER) or ThreadedResolver()
-        async with callback_sender(self.settings, resolver) as sender:
+        async with callback_sender(self.settings, resolver, grace=time_left(app)) as sender:
             self._callbacks = sender
             # the bridge's default URL is for the bridge's people; a visitor gets only their own
             app[PUSHERS][SIGNED] = CallbackPusher(sender, self.settings, self.settings.callback_url)
@@ -188,6 +189,7 @@ class RestWebhook:
             parsed.message_id,
             push_url=parsed.callback_url,
             buttons_stay=False,
+            language=parsed.language,
         )
         try:
             replies = await self.engine.handle(inbound)
@@ -197,7 +199,7 @@ class RestWebhook:
             log_failure(log, "the engine failed on a webhook message", error)
             return json_error(500, FAILED_STEP)
         base = base_url(request, self.settings)
-        messages = render_replies(replies, parsed.sender, base)
+        messages = render_replies(replies, parsed.sender, base, self.engine.languages.default)
         if url is None:
             return json_response(as_json(messages))
         self.callbacks.submit(Delivery(parsed.sender, url, as_json(messages)))
