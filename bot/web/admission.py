@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from bot.settings import Settings
-from bot.web.auth import SeenSignatures, is_signed, signature_problem
+from bot.web.auth import APPLIED, SeenSignatures, is_signed, signature_problem
 from bot.web.client_address import ClientAddress
 from bot.web.rate_limits import RateLimits
 from bot.web.request import BadRequest
@@ -31,6 +31,11 @@ REPLAYED = (
     "this signed request was already accepted: to send it again, sign it again (a new timestamp), "
     "with the same metadata.message_id so that it is applied once"
 )
+IN_FLIGHT = (
+    "a copy of this signed request is being handled right now, so this one was not applied: "
+    "send it again in a moment to learn how the first went (409 once it has been applied)"
+)
+IN_FLIGHT_RETRY = 1
 SIGNED_ONLY = "this server takes signed requests only (CXBOT_WEB_VISITORS=none)"
 NOT_ISSUED = f"this server chats only with visitor ids it issued: ask for one with POST {VISITORS_PATH}"
 
@@ -65,14 +70,23 @@ class Admission:
             raise _too_many(wait, "from your network address")
 
     def check_signature(self, headers: Mapping[str, str], body: bytes) -> None:
-        """401 for a wrong or stale signature, 409 for one accepted before."""
+        """401 for a wrong or stale signature, 409 for one applied before, 503 for a copy of one being
+        handled now. Once this passes, `signature_done` must follow, whatever the answer."""
         assert self.secret is not None  # namespace() refused signed requests without a secret
         now = time.time()
         problem = signature_problem(self.secret, headers, body, now)
         if problem is not None:
             raise BadRequest(401, problem)
-        if not self.seen.first_time(headers, now):
+        refused = self.seen.begin(headers, now)
+        if refused == APPLIED:
             raise BadRequest(409, REPLAYED)
+        if refused is not None:
+            raise BadRequest(503, IN_FLIGHT, {"Retry-After": str(IN_FLIGHT_RETRY)})
+
+    def signature_done(self, headers: Mapping[str, str], status: int) -> None:
+        """The signed request `check_signature` let through was answered with `status`: remembered
+        as applied on a 2xx, forgotten otherwise (nothing was applied, so it may come again)."""
+        self.seen.end(headers, applied=200 <= status < 300)
 
     async def check_sender(self, namespace: str, sender: str) -> None:
         """401 for a visitor id the server did not issue (when only those are taken); 429 when the

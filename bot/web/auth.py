@@ -7,8 +7,9 @@ A signed request carries two headers:
   `v0:{timestamp}:{raw request body}`.
 
 Requests signed more than five minutes away from the server's clock are refused, so a captured
-request cannot be replayed later; inside those minutes, each process remembers the signatures it
-accepted and refuses them again (`SeenSignatures`). cxbot signs its own callback POSTs the same way.
+request cannot be replayed later; inside those minutes, each process remembers the signatures of
+the requests it applied and refuses them again (`SeenSignatures`). cxbot signs its own callback
+POSTs the same way.
 """
 
 from __future__ import annotations
@@ -58,24 +59,51 @@ def is_signed(headers: Mapping[str, str]) -> bool:
     return TIMESTAMP_HEADER in headers or SIGNATURE_HEADER in headers
 
 
+APPLIED = "applied"
+"""`SeenSignatures.begin`: a request with this signature was applied within the window."""
+HANDLING = "handling"
+"""`SeenSignatures.begin`: a request with this signature is being handled right now."""
+
+
 class SeenSignatures:
-    """Signatures accepted while they are still within the clock window, to refuse a replay."""
+    """The signatures of requests applied while they are still within the clock window, to refuse a
+    replay, and of those being handled now, to refuse a copy that arrives meanwhile.
+
+    A signature is remembered only once its request was applied: one refused for now (a busy
+    database, a rate limit, a bad callback URL) may be sent again as the same bytes. A copy that
+    arrives while the first is still being handled is refused too, whatever becomes of the first, so
+    two copies never both apply; its sender learns the outcome by sending it again."""
 
     def __init__(self) -> None:
-        self._seen: set[bytes] = set()
+        self._applied: set[bytes] = set()
         self._expiring: deque[tuple[float, bytes]] = deque()
+        self._handling: set[bytes] = set()
 
-    def first_time(self, headers: Mapping[str, str], now: float) -> bool:
-        """Record a valid request's signature; False if it was accepted before."""
+    def begin(self, headers: Mapping[str, str], now: float) -> str | None:
+        """Start handling a valid request: None if it may go ahead (`end` must follow, whatever
+        happens), else why not (`APPLIED` or `HANDLING`)."""
         self._forget(now)
-        key = hashlib.sha256(headers[SIGNATURE_HEADER].encode()).digest()[:16]
-        if key in self._seen:
-            return False
-        self._seen.add(key)
-        self._expiring.append((int(headers[TIMESTAMP_HEADER]) + MAX_SKEW_SECONDS, key))
-        return True
+        key = _key(headers)
+        if key in self._applied:
+            return APPLIED
+        if key in self._handling:
+            return HANDLING
+        self._handling.add(key)
+        return None
+
+    def end(self, headers: Mapping[str, str], applied: bool) -> None:
+        """The request `begin` let through is answered: remember it if it was applied."""
+        key = _key(headers)
+        self._handling.discard(key)
+        if applied:
+            self._applied.add(key)
+            self._expiring.append((int(headers[TIMESTAMP_HEADER]) + MAX_SKEW_SECONDS, key))
 
     def _forget(self, now: float) -> None:
         # in arrival order, which is nearly expiry order: a straggler is kept a little longer
         while self._expiring and self._expiring[0][0] < now:
-            self._seen.discard(self._expiring.popleft()[1])
+            self._applied.discard(self._expiring.popleft()[1])
+
+
+def _key(headers: Mapping[str, str]) -> bytes:
+    return hashlib.sha256(headers[SIGNATURE_HEADER].encode()).digest()[:16]

@@ -166,11 +166,14 @@ def _post(summary: str, ok: dict[str, Any]) -> dict[str, Any]:
                 "A stale or wrong signature; a signature the server has no secret for; an unsigned "
                 "request where visitors are not taken, or a visitor id the server did not issue."
             ),
-            "409": _error("This exact signed request was already accepted (sign it again to resend)."),
+            "409": _error("This exact signed request was already applied (sign it again to resend)."),
             "413": _error("The body is larger than CXBOT_MAX_BODY_BYTES."),
             "415": _error("The body is not sent as application/json."),
             "429": _retry("Too many messages from this sender or address; nothing was applied."),
-            "503": _retry("The database is busy; nothing was applied. Send it again (same message id)."),
+            "503": _retry(
+                "The database is busy, or a copy of this signed request is being handled right now; "
+                "nothing was applied. Send it again (the same message id, or the same signed bytes)."
+            ),
         },
     }
 

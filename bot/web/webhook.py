@@ -18,8 +18,10 @@ visitor id from `POST /webhooks/rest/visitors` (`bot.web.visitors`).
 
 Each request is checked in this order, and nothing reaches the engine unless all pass: content type
 (415), signed or not and, if not, whether visitors are taken (401) and the address's rate (429),
-body size (413), the signature (401; 409 for one already accepted), JSON shape (400), the visitor
-id (401), the sender's rate (429), the callback URL (400). A busy database is a 503.
+body size (413), the signature (401; 409 for one applied before; 503 for a copy of one being handled
+right now), JSON shape (400), the visitor id (401), the sender's rate (429), the callback URL (400).
+A busy database is a 503. A signed request is remembered as applied only once it is answered with a
+2xx, so one refused for now (503, 429, 400) may be sent again as the same bytes.
 
 A retried delivery names itself with `metadata.message_id` (or the `Idempotency-Key` header); the
 engine scopes the id to the sender and answers a repeated one with the replies it stored the first
@@ -178,7 +180,35 @@ class RestWebhook:
 
     async def _handle(self, request: web.Request, callback_only: bool) -> web.Response:
         try:
-            namespace, parsed = await self._read(request)
+            namespace, body = await self._receive(request)
+        except BadRequest as error:
+            return json_error(error.status, error.message, error.headers)
+        if namespace == UNSIGNED:
+            return await self._answer(request, namespace, body, callback_only)
+        status = 500  # on an exception it is forgotten: a retry still applies once, by its message id
+        try:
+            response = await self._answer(request, namespace, body, callback_only)
+            status = response.status
+            return response
+        finally:
+            self.admission.signature_done(request.headers, status)
+
+    async def _receive(self, request: web.Request) -> tuple[str, bytes]:
+        """The request's namespace and body, once it is JSON, admitted, not too large and, if signed,
+        rightly signed, not applied before and not being handled now."""
+        check_content_type(request)
+        namespace = await self.admission.namespace(request)
+        body = await read_body(request, self.settings.max_body_bytes)
+        if namespace == SIGNED:
+            self.admission.check_signature(request.headers, body)
+        return namespace, body
+
+    async def _answer(
+        self, request: web.Request, namespace: str, body: bytes, callback_only: bool
+    ) -> web.Response:
+        """The checks of the body, then the engine's replies (or the acknowledgement of a callback)."""
+        try:
+            parsed = await self._parse(request, namespace, body)
             url = await self._callback_url(parsed, callback_only)
         except BadRequest as error:
             return json_error(error.status, error.message, error.headers)
@@ -205,19 +235,13 @@ class RestWebhook:
         self.callbacks.submit(Delivery(parsed.sender, url, as_json(messages)))
         return json_response({"status": "accepted", "messages": len(messages)})
 
-    async def _read(self, request: web.Request) -> tuple[str, RestRequest]:
-        """The request's namespace and content, once every check before the engine has passed."""
-        check_content_type(request)
-        admission = self.admission
-        namespace = await admission.namespace(request)
-        body = await read_body(request, self.settings.max_body_bytes)
-        if namespace == SIGNED:
-            admission.check_signature(request.headers, body)
+    async def _parse(self, request: web.Request, namespace: str, body: bytes) -> RestRequest:
+        """The body's content, once its shape, the visitor id and the sender's rate pass."""
         parsed = parse_rest_request(body, request.headers.get(IDEMPOTENCY_HEADER))
-        await admission.check_sender(namespace, parsed.sender)
+        await self.admission.check_sender(namespace, parsed.sender)
         if namespace == SIGNED and parsed.message_id is None:
             parsed = replace(parsed, message_id=f"signed:{request.headers[SIGNATURE_HEADER][-64:]}")
-        return namespace, parsed
+        return parsed
 
     async def _callback_url(self, parsed: RestRequest, callback_only: bool) -> str | None:
         url = parsed.callback_url or (self.settings.callback_url if callback_only else None)
