@@ -26,7 +26,7 @@ from storage import revision
 from storage.direct import run_direct, sqlite_file
 from storage.sqlite_store import BUSY_WAIT_MS
 from storage.store import StoreUnavailable, open_store
-from storage.transfer import TransferError, export_database, import_database, read_header
+from storage.transfer import TransferError, check_revision, export_database, import_database, read_header
 
 STDIO = "-"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -56,7 +56,9 @@ def add_commands(commands: Any) -> None:
 
 
 def _one_line(command: Command) -> Command:
-    """A `TransferError` is one line on stderr and exit status 2, like the other setup problems."""
+    """A `TransferError` (a refused export, import or backup: nothing was changed) is one line on
+    stderr and exit status 1; problems with the setup itself (settings, an unreachable database) are
+    exit status 2, as for every command (`bot.commands`)."""
 
     @wraps(command)
     def run(args: argparse.Namespace) -> int:
@@ -64,7 +66,7 @@ def _one_line(command: Command) -> Command:
             return command(args)
         except TransferError as error:
             print(f"cxbot: {error}", file=sys.stderr)
-            return 2
+            return 1
 
     return run
 
@@ -186,9 +188,10 @@ def import_file(args: argparse.Namespace) -> int:
         job = partial(import_database, lines=lines)
         return await run_direct(url, job, write=True, synchronous=settings.sqlite_synchronous)
 
-    with _input(args.file) as text:
+    with _nothing_imported(), _input(args.file) as text:
         first = text.readline()
-        read_header(first)  # before the database is made or migrated: is this an export at all?
+        # before the database is made or migrated: is this an export, and of this schema?
+        check_revision(read_header(first))
         summary = asyncio.run(load(_chain(first, text)))
     print(
         f"imported {summary.total:,} rows of {len(summary.rows)} tables (schema revision {summary.revision})"
@@ -198,9 +201,19 @@ def import_file(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _nothing_imported() -> Iterator[None]:
+    """A refused import says that the database is as it was (the import is one transaction)."""
+    try:
+        yield
+    except TransferError as error:
+        raise TransferError(f"{error} (nothing was imported)") from None
+
+
 def _chain(first: str, rest: TextIO) -> Iterator[str]:
     yield first
-    yield from rest
+    for line in rest:  # noqa: UP028 - `yield from` would close `rest` with the generator, and twice
+        yield line
 
 
 @contextlib.contextmanager
@@ -257,7 +270,9 @@ def _input(name: str) -> Iterator[TextIO]:
         text = io.TextIOWrapper(binary, encoding="utf-8")
         try:
             yield text
-        except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as error:
+        except EOFError:  # gzip's data ends before its end marker
+            raise TransferError(f"{name} was cut short (its compressed data ends early)") from None
+        except (UnicodeDecodeError, gzip.BadGzipFile) as error:
             raise TransferError(f"{name} cannot be read as an export: {error}") from None
         finally:
             text.detach()

@@ -124,11 +124,7 @@ def import_database(conn: Connection, lines: Iterable[str]) -> Summary:
     reader = _Lines(lines)
     header = _header(reader.next_object("the header"))
     at = _revision_at_head(conn, "import into it")
-    if header["revision"] != at:
-        raise TransferError(
-            f"the file is at schema revision {header['revision']} and this cxbot's is {at}: export it again"
-            " with this version of cxbot (after `cxbot db upgrade` on the database it came from)"
-        )
+    check_revision(header)
     _refuse_rows(conn)
     counts: dict[str, int] = header["tables"]
     for name, count in counts.items():
@@ -151,6 +147,23 @@ def read_header(line: str) -> dict[str, Any]:
     if not isinstance(found, dict):
         raise TransferError("this is not a cxbot export (its first line is not a cxbot-export header)")
     return _header(found)
+
+
+def check_revision(header: dict[str, Any]) -> None:
+    """`TransferError` unless the export is at this cxbot's schema revision (before a database is
+    touched: an export from another revision is never imported, not even in part)."""
+    found, head = header["revision"], revision.head()
+    if found == head:
+        return
+    if not revision.is_known(found):
+        raise TransferError(
+            f"the file is at schema revision {found}, which this cxbot (at {head}) does not know:"
+            " import it with the version of cxbot that exported it, or a newer one"
+        )
+    raise TransferError(
+        f"the file is at schema revision {found} and this cxbot's is {head}: run `cxbot db upgrade` on"
+        " the database it came from, then export it again"
+    )
 
 
 def _header(found: dict[str, Any]) -> dict[str, Any]:
@@ -233,8 +246,9 @@ def _refuse_rows(conn: Connection) -> None:
         if conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
     ]
     if filled:
+        named = ", ".join(filled[:3]) + (f" and {len(filled) - 3} more tables" if len(filled) > 3 else "")
         raise TransferError(
-            f"the database is not empty ({', '.join(filled)} have rows): import only into a new database"
+            f"the database is not empty ({named} have rows): import only into a new database"
             " (created, and migrated by `cxbot db upgrade` or the import itself,"
             " with nothing served from it yet)"
         )

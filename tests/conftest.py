@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,20 +56,28 @@ def _postgres_reachable() -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+@contextmanager
+def new_postgres_database(prefix: str = "cxbot_test") -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database with a unique name, dropped at the end (the test
+    skips, or fails under CXBOT_REQUIRE_POSTGRES, when PostgreSQL is not running)."""
     if not _postgres_reachable():
         if os.environ.get("CXBOT_REQUIRE_POSTGRES"):
             pytest.fail("PostgreSQL is required (CXBOT_REQUIRE_POSTGRES is set) but 127.0.0.1:5432 is down")
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"cxbot_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    with new_postgres_database() as url:
+        yield url
 
 
 async def _admin(statement: str) -> None:
