@@ -56,6 +56,7 @@ async def receiving(receiver: Receiver) -> AsyncIterator[str]:
     """The receiver served on 127.0.0.1; yields its URL."""
     app = web.Application()
     app.router.add_post("/hook", receiver.handle)
+    app.router.add_post("/hook/{path:.*}", receiver.handle)  # a bridge's per-contact callback URLs
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:

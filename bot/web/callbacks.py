@@ -4,9 +4,10 @@ The webhook handles the message (so it is applied and stored) and acknowledges a
 then go out from a background task per sender, so one sender's deliveries keep their order and a
 slow receiver holds up nobody else. A delivery is retried on connection errors, timeouts, 408, 425,
 429 and 5xx answers, with exponential backoff (0.5 s doubling up to 8 s, five attempts); any
-other answer, or a refused address, ends it. Every failure is logged with the sender, the
-receiver and the reason. All deliveries share the app's one `ClientSession`, whose resolver is the
-SSRF guard (`bot.web.url_guard`).
+other answer, or a refused address, ends it. Every failure is logged with the receiver's origin
+(scheme, host and port: a bridge's path or query may name a contact or carry a token) and the
+reason; the sender and the path only at DEBUG. All deliveries share the app's one `ClientSession`,
+whose resolver is the SSRF guard (`bot.web.url_guard`).
 """
 
 from __future__ import annotations
@@ -121,13 +122,13 @@ class CallbackSender:
                 outcome,
                 "" if final else "; retrying",
             )
-            log.debug("the failed callback was for sender %r", delivery.sender)
+            log.debug("the failed callback was for sender %r at %s", delivery.sender, _path(delivery.url))
             if final:
                 break
             backoff = min(self.first_delay * 2 ** (attempt - 1), MAX_DELAY)
             await asyncio.sleep(max(retry_after or 0.0, backoff))
         log.error("gave up delivering %d message(s) to %s", len(delivery.messages), _shown(delivery.url))
-        log.debug("the callback given up was for sender %r", delivery.sender)
+        log.debug("the callback given up was for sender %r at %s", delivery.sender, _path(delivery.url))
         return False
 
     async def _attempt(self, delivery: Delivery, body: bytes) -> tuple[str | None, float | None]:
@@ -148,7 +149,7 @@ class CallbackSender:
                 return error.os_error.detail, None
             return f"cannot connect ({error.os_error})", 0.0
         except (aiohttp.ClientError, TimeoutError) as error:
-            return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__, 0.0
+            return _problem(error), 0.0
         if response.status < 300:
             return None, None
         problem = f"the receiver answered {response.status} {response.reason or ''}".rstrip()
@@ -177,10 +178,28 @@ def _retry_after(value: str | None) -> float:
     return 0.0
 
 
+def _problem(error: Exception) -> str:
+    """What went wrong, in words that never quote the URL (a response error's text names it whole)."""
+    if isinstance(error, aiohttp.ClientResponseError):  # e.g. a malformed answer from the receiver
+        return f"{type(error).__name__}: {error.status}, {error.message}"
+    if isinstance(error, aiohttp.InvalidURL):
+        return f"{type(error).__name__}: not a valid URL"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
 def _shown(url: str) -> str:
-    """The URL for logs, without query or credentials (they may carry tokens)."""
+    """The URL for logs at INFO and above: its origin (scheme, host and port) alone, since a path or
+    query may name a contact or carry a token."""
     try:
-        return str(URL(url).with_query(None).with_fragment(None).with_user(None))
+        return str(URL(url).origin())
+    except ValueError:
+        return "<invalid URL>"
+
+
+def _path(url: str) -> str:
+    """The URL's path, for DEBUG lines only (never its query, which may carry a token)."""
+    try:
+        return URL(url).path
     except ValueError:
         return "<invalid URL>"
 
