@@ -387,7 +387,7 @@ def draw_trend(axes: Axes, chart: TrendChart) -> None:
         labelcolor=TEXT_COLOUR,
     )
     _plain_legend(legend)
-    axes.set_xticks(list(range(len(chart.rounds))), list(chart.rounds))
+    axes.set_xticks(list(range(len(chart.rounds))), list(chart.rounds), parse_math=False)  # translated
     axes.set_xlim(-0.4, max(len(chart.rounds) - 1, 0) + 0.4)
     axes.set_ylim(chart.scale_min, chart.scale_max)
     axes.set_yticks(_whole_numbers(chart.scale_min, chart.scale_max))

@@ -153,7 +153,8 @@ async def test_a_failed_render_is_not_cached(monkeypatch: pytest.MonkeyPatch) ->
     assert calls == 2
 
 
-def test_dollar_signs_in_framework_text_are_drawn_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+def kept_figures(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """The figures the `render_*` functions draw from now on, whole (title included)."""
     figures: list[Figure] = []
     real_png = bot.charts._png
 
@@ -162,6 +163,20 @@ def test_dollar_signs_in_framework_text_are_drawn_as_text(monkeypatch: pytest.Mo
         return real_png(figure, title)
 
     monkeypatch.setattr(bot.charts, "_png", keep_figure)
+    return figures
+
+
+def assert_drawn_as_text(figure: Figure, literals: list[str]) -> None:
+    """Each literal is drawn as written (wrapping aside), and no text with a `$` is taken as mathtext."""
+    with_dollars = [text for text in figure.findobj(Text) if "$" in text.get_text()]
+    drawn = " ".join(text.get_text().replace("\n", " ") for text in with_dollars)
+    for literal in literals:
+        assert literal in drawn, literal
+    assert not any(text.get_parse_math() for text in with_dollars)
+
+
+def test_dollar_signs_in_framework_text_are_drawn_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = kept_figures(monkeypatch)
     chart = Chart(
         token="t",
         title="Cost per $_$ citizen",
@@ -174,8 +189,4 @@ def test_dollar_signs_in_framework_text_are_drawn_as_text(monkeypatch: pytest.Mo
     png = render_chart(chart, no_answers="no $ answers")
     assert png.startswith(b"\x89PNG")
     [figure] = figures
-    with_dollars = [text for text in figure.findobj(Text) if "$" in text.get_text()]
-    drawn = " ".join(text.get_text().replace("\n", " ") for text in with_dollars)
-    for literal in ("Cost per $_$ citizen", "Costs $5 to $10 million", "Low $", "no $ answers"):
-        assert literal in drawn  # drawn as written, not as mathtext
-    assert not any(text.get_parse_math() for text in with_dollars)
+    assert_drawn_as_text(figure, ["Cost per $_$ citizen", "Costs $5 to $10 million", "Low $", "no $ answers"])

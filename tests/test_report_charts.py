@@ -16,7 +16,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.text import Text
 
 import bot.charts
 from bot.charts import (
@@ -35,14 +34,14 @@ from bot.report_pdf import report_pdf
 from dialogs.catalogue import catalogue
 from dialogs.group_report import GroupReport, build_report
 from dialogs.report_view import dimension_lines, overall_line
-from dialogs.types import LevelChart, TrendChart
+from dialogs.types import Band, LevelChart, TrendChart
 from frameworks.group_scoring import rounded
 from frameworks.registry import FrameworkRegistry
 from frameworks.schema import Framework
 from frameworks.scoring import stage_for
 from storage.records import OVERALL
 from storage.report_queries import Histogram, ReportNumbers, RoundNumbers
-from tests.test_charts import BANDS, png_size
+from tests.test_charts import BANDS, assert_drawn_as_text, kept_figures, png_size
 
 LEVELS = ("Passive", "Impersonal", "Targeted", "Personalized", "Empathetic", "skipped")
 TRICKY = "Costs $5 to $10 per $_$ citizen"
@@ -144,16 +143,34 @@ def test_the_level_legend_names_every_level_above_the_bars() -> None:
     assert box.x1 <= figure.bbox.x1 + 1  # not cut off
 
 
-def test_dollar_signs_in_level_and_trend_text_are_drawn_as_text() -> None:
-    levels = LevelChart("t", TRICKY, (TRICKY, "Plain"), ("$_$", "skipped"), ((1, 2), (0, 0)))
-    trend = TrendChart("t", TRICKY, ("Round 1", "Round 2"), ((TRICKY, (2.0, None)),), BANDS, 1.0, 5.0)
+def test_dollar_signs_in_level_and_trend_text_are_drawn_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A campaign's title and a framework's names, levels, bands and round labels reach these charts:
+    each is drawn as written, never as mathtext (which `$_$` would make fail)."""
+    figures = kept_figures(monkeypatch)
+    levels = LevelChart(
+        "t",
+        "Team $_$ pulse",
+        (TRICKY, "Plain"),
+        ("$_$ level", "skipped $"),
+        ((1, 2), (0, 0)),
+    )
+    bands = (Band("Low $_$", 1.0, 2.9), Band("High $", 3.0, 5.0))
+    trend = TrendChart(
+        "t",
+        "Desk $_$ check",
+        ("Round $_$ 1", "Round 2"),
+        (("Spend $5 to $10", (2.0, None)),),
+        bands,
+        1.0,
+        5.0,
+    )
     assert render_levels(levels).startswith(b"\x89PNG")
     assert render_trend(trend).startswith(b"\x89PNG")
-    for draw, chart in ((draw_levels, levels), (draw_trend, trend)):
-        figure, _ = drawn(draw, chart)
-        with_dollars = [text for text in figure.findobj(Text) if "$" in text.get_text()]
-        assert with_dollars
-        assert not any(text.get_parse_math() for text in with_dollars)
+    drawn_levels, drawn_trend = figures
+    assert_drawn_as_text(drawn_levels, ["Team $_$ pulse", TRICKY, "$_$ level", "skipped $"])
+    assert_drawn_as_text(
+        drawn_trend, ["Desk $_$ check", "Round $_$ 1", "Spend $5 to $10", "Low $_$", "High $"]
+    )
 
 
 # The trend chart
