@@ -19,7 +19,9 @@ from storage.store import Store
 from storage.tables import participants, processed_messages, runs
 from storage.time import utc
 from tests.chat import Chat
+from tests.telegram_fake.user import FakeUser
 from tests.test_campaigns import create
+from tests.test_telegram_harness import running_bot
 from tests.webhook_support import running_app, say, settings_for, texts
 
 NO_OPS = [
@@ -158,3 +160,46 @@ async def test_first_messages_at_once_store_one_person(store: Store, frameworks:
         return found
 
     assert await store.run(counts) == [(1, 1), (1, 1)]
+
+
+def telegram_row(sender: str) -> Any:
+    """A job: the Telegram participant row of `sender`, or None."""
+
+    def job(conn: Connection) -> Any:
+        query = select(participants).where(
+            participants.c.channel == "telegram", participants.c.external_id == sender
+        )
+        return conn.execute(query).first()
+
+    return job
+
+
+async def test_mydata_in_telegram_shows_the_name_and_after_an_erasure_nothing(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        user = FakeUser(bot.server, 10_042, "Alma", last_name="Quist", username="alma_q")
+        await user.send_text("/start cx-pulse")
+        question = await bot.wait_for(user, "Question 1 of")
+        await user.send_text("3")
+        await bot.wait_for(user, "Question 2 of", after=question.message_id)
+        row = await bot.engine.store.run(telegram_row(str(user.id)))
+        assert row is not None
+
+        await user.send_text("/mydata")
+        shown = (await bot.wait_for(user, bot.text("mydata_title"))).text or ""
+        assert f"telegram user {user.id}" in shown
+        assert "Name: Alma\n" in shown  # the first name is the display name: nothing else of the profile
+        assert "Quist" not in shown
+        assert "alma_q" not in shown
+        assert f"First seen {when(row.created_at)}; last seen {when(row.last_seen_at)}" in shown
+        assert "Where you are: question 2 of attempt 1." in shown
+
+        await user.send_text("/deletemydata")
+        confirmation = await bot.wait_for(user, bot.text("confirm_delete"))
+        await user.send_text("erase")
+        erased = await bot.wait_for(user, "", after=confirmation.message_id)
+        assert "has been erased" in (erased.text or "")
+        await user.send_text("/mydata")
+        nothing = await bot.wait_for(user, bot.text("mydata_none"), after=erased.message_id)
+        assert nothing.text == bot.text("mydata_none")
+        assert await bot.participant(user) is None  # reading stored nobody
+        assert await bot.engine.store.run(telegram_row(str(user.id))) is None
