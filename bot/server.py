@@ -1,7 +1,8 @@
 """`cxbot serve`: one aiohttp application for every HTTP channel.
 
-The app has a small core of its own: `GET /healthz`, `GET /openapi.json` and the result charts at
-`GET /charts/{token}.png`; JSON errors everywhere (`bot.http_errors`) and CORS headers
+The app has a small core of its own: `GET /healthz`, `GET /openapi.json`, the result charts at
+`GET /charts/{token}.png` and calculators' figures at `GET /calculations/{token}.csv`
+(`bot.web.calculations`); JSON errors everywhere (`bot.http_errors`) and CORS headers
 (`bot.web.cors`). Everything else is added by *channel installers*: functions
 
     def install(app: web.Application, settings: Settings, engine: Engine) -> None
@@ -55,6 +56,7 @@ from bot.push import PUSHERS
 from bot.settings import Settings
 from bot.shutdown import SHUTDOWN, Shutdown
 from bot.startup import CannotStart
+from bot.web import calculations
 from bot.web.cors import CorsPolicy
 from bot.web.openapi import openapi_document
 from dialogs.catalogue import catalogue
@@ -86,7 +88,9 @@ def build_app(
     settings: Settings, engine: Engine, installers: Sequence[ChannelInstaller] | None = None
 ) -> web.Application:
     """The app with the core routes and every channel (`channel_installers()` unless given)."""
-    always_served = [HEALTH_PATH, METRICS_PATH]  # beyond the soft cap: load balancer and monitoring
+    # beyond the soft cap: the load balancer's check and monitoring, both cheap (a scrape takes a few
+    # ms) and /metrics only to CXBOT_METRICS_ALLOW (loopback by default; anyone else gets a 404)
+    always_served = [HEALTH_PATH, METRICS_PATH]
     guard = ConnectionGuard(caps_for(settings, descriptor_limit()), settings.request_timeout, always_served)
     cors = CorsPolicy(settings.cors_origins)
     shutdown = Shutdown(settings.shutdown_timeout)
@@ -102,6 +106,7 @@ def build_app(
     app.router.add_get(HEALTH_PATH, health)
     app.router.add_get("/openapi.json", partial(openapi, document=openapi_document(settings)))
     app.router.add_get(r"/charts/{token:[A-Za-z0-9_-]{1,64}}.png", chart)
+    calculations.install(app)
     install_metrics(app, settings.metrics_allow)
     for install in channel_installers() if installers is None else installers:
         install(app, settings, engine)
@@ -212,7 +217,12 @@ def _log_stopped(shutdown: Shutdown) -> None:
 def _log_limits(guard: ConnectionGuard, descriptors: int) -> None:
     log.info(
         "limits: %d descriptors, %d connections (beyond %d only %s), %g s for a request to arrive",
-        *(descriptors, guard.caps.hard, guard.caps.soft, HEALTH_PATH, guard.request_timeout),
+        *(descriptors, guard.caps.hard, guard.caps.soft, _served_anyway(guard), guard.request_timeout),
+    )
+
+
+def _served_anyway(guard: ConnectionGuard) -> str:
+    return " and ".join(sorted(guard.always_served))
     )
 
 

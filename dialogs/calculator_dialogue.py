@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from dialogs import machine as m
 from dialogs.calculator_steps import in_hand, show_step_of, steps_of, values_of
-from dialogs.calculator_view import calculation_csv, export_path, refusal_reply, summary_replies
+from dialogs.calculator_view import export_path, refusal_reply, stored_csv, summary_replies
 from dialogs.commands import TEXT, Command, parse_position
 from dialogs.conversation import Conversation
 from dialogs.types import Link, Reply, ReplyKind
@@ -193,11 +193,8 @@ class CalculatorCommands:
         if latest is None or latest.calculation is None or calculator is None:
             conv.say("calc_csv_nothing")
             return
-        stored = latest.calculation
-        text = calculation_csv(
-            calculator, latest.framework_version, stored.values, stored.refinements, stored.figures, conv.cat
-        )
-        link = Link(conv.cat.text("calc_csv_link"), export_path(latest.chart_token))
+        text = stored_csv(conv.cat, calculator, latest)
+        link = Link(conv.cat.text("calc_csv_link"), export_path(latest.chart_token, conv.cat.locale))
         title = conv.cat.text("calc_csv_title", title=calculator.title)
         conv.replies.append(Reply(text=text, title=title, links=(link,), kind=ReplyKind.RESULT))
 

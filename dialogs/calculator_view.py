@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -40,9 +41,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """Text cells a spreadsheet would run as a formula (numbers are written as numbers)."""
 
 
-def export_path(token: str) -> str:
-    """Where the server serves a calculation's CSV (`bot.web.calculations`)."""
-    return f"/calculations/{token}.csv"
+@dataclass(frozen=True, slots=True)
+class CalculationExport:
+    """A stored calculation as CSV, and the calculator it is of (the file's name)."""
+
+    calculator_id: str
+    text: str
+
+
+def export_path(token: str, locale: str) -> str:
+    """Where the server serves a calculation's CSV (`bot.web.calculations`), its labels in `locale`."""
+    return f"/calculations/{token}.csv?lang={locale}"
 
 
 # --- numbers as people read them -----------------------------------------------------------
@@ -171,7 +180,7 @@ def summary_replies(
             lines.append(cat.text("calc_formula_line", words=figure.words_for(refinements)))
     lines += ["", cat.text(f"calc_rounding_{calculator.rounding}")]
     title = cat.text("calc_summary_title", title=calculator.title)
-    link = Link(cat.text("calc_csv_link"), export_path(token))
+    link = Link(cat.text("calc_csv_link"), export_path(token, cat.locale))
     summary = Reply(text="\n".join(lines), title=title, links=(link,), kind=ReplyKind.RESULT)
     return [summary, Reply(text=_footer(cat, calculator, refinements), kind=ReplyKind.INFO)]
 
@@ -210,12 +219,24 @@ def calculation_csv(
     for figure in calculator.figures:
         if figure.id in figures:
             stored = figures[figure.id]
-            exact = "" if stored in (OTHERWISE, UNDEFINED) else _exact(from_text(stored))
-            shown = _cell(figure_text(cat, calculator, figure, stored))
+            has_value = stored not in (OTHERWISE, UNDEFINED)
+            exact = _exact(from_text(stored)) if has_value else ""
+            shown = figure_text(cat, calculator, figure, stored)  # a number of ours: no formula to defuse
+            shown = shown if has_value else _cell(shown)
             writer.writerow(
                 ["figure", figure.id, _cell(figure.label), exact, shown, _cell(figure.words_for(refinements))]
             )
     return out.getvalue()
+
+
+def stored_csv(cat: Catalogue, calculator: Calculator, record: ResultRecord) -> str:
+    """The CSV of a stored result's calculation (empty for an assessment's result)."""
+    stored = record.calculation
+    if stored is None:
+        return ""
+    return calculation_csv(
+        calculator, record.framework_version, stored.values, stored.refinements, stored.figures, cat
+    )
 
 
 def _exact(value: Fraction) -> str:

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
+from dialogs.calculator_view import CalculationExport, stored_csv
 from dialogs.campaign_queries import answer_query, is_query
 from dialogs.catalogue import DEFAULT_LOCALE, Catalogue
 from dialogs.commands import needs, parse
@@ -197,6 +198,20 @@ class Engine:
             await self.store.run(partial(load_versions, self.context.frameworks, keys=[key]))
         framework = self.languages.context(self.languages.match(language)).frameworks.pinned(*key)
         return stored_chart(framework, record) if framework is not None else None
+
+    async def calculation_csv(self, token: str, language: str | None = None) -> CalculationExport | None:
+        """The CSV of the stored calculation a token names (its words in `language` if the bot speaks
+        it), or None if there is none (an assessment's token, an erased result, a removed file)."""
+        if not token or len(token) > 64:
+            return None
+        record = await self.store.run(partial(result_by_token, token=token))
+        if record is None or record.calculation is None:
+            return None
+        context = self.languages.context(self.languages.match(language))
+        calculator = context.frameworks.calculator(record.framework_id)
+        if calculator is None:
+            return None
+        return CalculationExport(calculator.id, stored_csv(context.cat, calculator, record))
 
     def catalogue_for(self, language: str | None) -> Catalogue:
         """The words of a language on offer (a tag, or `Replies.locale`), else the default language's:

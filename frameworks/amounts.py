@@ -3,8 +3,10 @@
 Understood: `12000`, `12,000`, `12 000`, `12k`, `1.5m`, `2bn`, `£4.50` (money), `15%`, `0.15` and
 `150 of 1,000` or `150/1000` (shares). Refused, each with its own reason: negative numbers, shares
 over 100%, a bare number above 1 where a share is asked (15 could mean 15% or 1500%), exponents
-(`1e400`), `NaN`, words, and numbers longer than any real figure. A comma or space separates
-thousands only in groups of three, so `12,5` is refused rather than misread as 12.5 or 125.
+(`1e400`), `NaN` and infinity, words, and numbers longer than any real figure. A comma or space
+separates thousands only in groups of three, so `12,5` is refused rather than misread as 12.5 or
+125; and a point before groups of three (`12.000`, thousands as Portuguese writes them) is refused
+for counts and money rather than misread as 12.
 
 Values are exact `Fraction`s: `0.1` is one tenth, not the nearest binary float.
 """
@@ -36,6 +38,9 @@ TOO_LONG = "too_long"
 UNREADABLE = "unreadable"
 OF_ZERO = "of_zero"
 PERCENT_NOT_SHARE = "percent"
+EXPONENT = "exponent"
+NOT_A_NUMBER = "not_a_number"
+POINT_THOUSANDS = "point_thousands"
 
 
 class AmountError(ValueError):
@@ -62,6 +67,10 @@ _SCALES = {
 _DIGITS = re.compile(
     r"^(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?: [0-9]{3})+|[0-9]*)(?:\.(?P<part>[0-9]*))?$"
 )
+_EXPONENT = re.compile(r"^[0-9.,]*[0-9]\s?e\s?[-+]?[0-9]+$")
+_NOT_A_NUMBER = re.compile(r"^[-+]?(?:nan|inf|infinity|\u221e)$")
+_POINT_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+$")
+"""12.000 or 1.250.000: a point before groups of three, as many languages write thousands."""
 _PERCENT = re.compile(r"^(?P<number>.+?)\s?(?:%|percent|per cent|pct)$")
 _OF = re.compile(r"^(?P<part>.+?)\s?(?:\bout of\b|\bof\b|/)\s?(?P<whole>.+)$")
 
@@ -73,14 +82,26 @@ def parse_amount(text: str, kind: str) -> Fraction:
         typed = _CURRENCY.sub("", typed)
     if typed.startswith("-") or (typed.startswith("(") and typed.endswith(")")):
         raise AmountError(NEGATIVE)
+    _refuse_other_notations(typed)
     if kind == SHARE:
         return _share(typed)
     if _PERCENT.match(typed):
         raise AmountError(PERCENT_NOT_SHARE)
+    if _POINT_THOUSANDS.match(typed):
+        raise AmountError(POINT_THOUSANDS)
     value = _number(typed)
     if kind == COUNT and value.denominator != 1:
         raise AmountError(NOT_WHOLE)
     return value
+
+
+def _refuse_other_notations(typed: str) -> None:
+    """What a spreadsheet or a program might write, named so the person knows what to change."""
+    bare = typed.removesuffix("%").strip()
+    if _NOT_A_NUMBER.match(bare):
+        raise AmountError(NOT_A_NUMBER)
+    if _EXPONENT.match(bare):
+        raise AmountError(EXPONENT)
 
 
 def _normalised(text: str) -> str:

@@ -273,6 +273,22 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 }
             },
+            "/calculations/{token}.csv": {
+                "get": {
+                    "summary": "A calculator's figures as CSV (the summary's link, and what /csv shows)",
+                    "parameters": [
+                        {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "lang", "in": "query", "required": False, "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "A row per input and figure: its label, value and formula.",
+                            "content": {"text/csv": {"schema": {"type": "string"}}},
+                        },
+                        "404": _error("No calculation has this token (or it was deleted)."),
+                    },
+                }
+            },
             "/": {
                 "get": {
                     "summary": "The web chat page",
