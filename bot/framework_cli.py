@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
+from bot.translation_check import check_overlay, is_overlay, overlays_in
 from frameworks.loader import BUILT_IN_DIR, FrameworkError, counted, json_schema, load_framework
 from frameworks.outline import outline
 from frameworks.registry import FrameworkRegistry
@@ -42,7 +43,10 @@ def add_commands(commands: Any) -> None:
     show = actions.add_parser("show", help="one framework as a readable outline")
     show.add_argument("framework", metavar="ID|FILE", help="an offered framework's id, or a framework file")
     show.set_defaults(func=show_framework)
-    validate = actions.add_parser("validate", help="check framework files (or every *.yaml in folders)")
+    validate = actions.add_parser(
+        "validate",
+        help="check framework files and translation overlays (a folder: its *.yaml and translations/*.yaml)",
+    )
     validate.add_argument("paths", nargs="+", metavar="PATH", type=Path)
     validate.set_defaults(func=validate_paths)
     actions.add_parser("schema", help="print the JSON Schema of framework files, for editors").set_defaults(
@@ -94,15 +98,26 @@ def show_framework(args: argparse.Namespace) -> int:
 
 
 def validate_paths(args: argparse.Namespace) -> int:
-    """`cxbot frameworks validate PATH...`: each file OK or its problems, each problem once."""
+    """`cxbot frameworks validate PATH...`: each file OK or its problems, each problem once; the
+    translation overlays after the frameworks, each against the framework it translates."""
     files, unusable = _framework_files(args.paths)
     for problem in unusable:
         print(f"cxbot: {problem}", file=sys.stderr)
-    others = _deployed_ids(exclude=files)
+    overlays = [path for path in files if is_overlay(path)]
+    frameworks = [path for path in files if not is_overlay(path)]
+    deployed = _deployed(exclude=frameworks)
+    others = {framework_id: path for framework_id, (path, _) in deployed.items()}
     mine: dict[str, Path] = {}
+    translatable = {framework_id: framework for framework_id, (_, framework) in deployed.items()}
     invalid = False
-    for path in files:
-        report, ok = _check(path, others, mine)
+    for path in frameworks:
+        report, framework = _check(path, others, mine)
+        print(report)
+        invalid = invalid or framework is None
+        if framework is not None:
+            translatable[framework.id] = framework  # an overlay is checked against the file being checked
+    for path in overlays:
+        report, ok = check_overlay(path, translatable)
         print(report)
         invalid = invalid or not ok
     return USAGE if unusable else INVALID if invalid else VALID
@@ -114,23 +129,23 @@ def print_schema(_: argparse.Namespace) -> int:
     return VALID
 
 
-def _check(path: Path, others: dict[str, Path], mine: dict[str, Path]) -> tuple[str, bool]:
-    """One file's report line(s), and whether it is valid; an id another file already uses is a
-    problem (the bot would refuse to start with both)."""
+def _check(path: Path, others: dict[str, Path], mine: dict[str, Path]) -> tuple[str, Framework | None]:
+    """One file's report line(s), and the framework if it is valid; an id another file already uses
+    is a problem (the bot would refuse to start with both)."""
     try:
         framework = load_framework(path)
     except FrameworkError as error:
-        return str(error), False
+        return str(error), None
     clash = mine.get(framework.id) or others.get(framework.id)
     if clash is not None:
         return (
             f"{path}: 1 problem\n  at id: {framework.id!r} is also the id of {clash}: give one another id",
-            False,
+            None,
         )
     mine[framework.id] = path
     questions = counted(len(framework.questions), "question")
     note = "" if path.suffix == LOADED else f"; cxbot loads only files named *{LOADED}: rename it"
-    return f"{path}: OK ({framework.id}, version {framework.version}, {questions}){note}", True
+    return f"{path}: OK ({framework.id}, version {framework.version}, {questions}){note}", framework
 
 
 def _framework_files(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
@@ -139,7 +154,7 @@ def _framework_files(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     unusable: list[str] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(path.glob(f"*{LOADED}"))
+            found = sorted(path.glob(f"*{LOADED}")) + overlays_in(path)
             files += found
             unusable += [] if found else [f"{path}: no framework files (*{LOADED}) in this folder"]
         elif path.exists():
@@ -149,19 +164,20 @@ def _framework_files(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     return files, unusable
 
 
-def _deployed_ids(exclude: Sequence[Path]) -> dict[str, Path]:
-    """The ids of the framework files the bot would load beside the ones being checked (a file that
-    is itself broken is that file's problem, not this check's)."""
+def _deployed(exclude: Sequence[Path]) -> dict[str, tuple[Path, Framework]]:
+    """The framework files the bot would load beside the ones being checked, by id (a file that is
+    itself broken is that file's problem, not this check's)."""
     skipped = {path.resolve() for path in exclude}
-    ids: dict[str, Path] = {}
+    found: dict[str, tuple[Path, Framework]] = {}
     for path in _loaded_files():
         if path.resolve() in skipped:
             continue
         try:
-            ids.setdefault(load_framework(path).id, path)
+            framework = load_framework(path)
         except FrameworkError:
             continue
-    return ids
+        found.setdefault(framework.id, (path, framework))
+    return found
 
 
 def _loaded_files() -> Iterator[Path]:

@@ -16,6 +16,7 @@ from dialogs.render import answer_text, split_lines
 from dialogs.types import Reply, ReplyKind
 from frameworks.registry import FrameworkRegistry
 from storage.campaign_records import CampaignRecord
+from storage.campaign_repository import FACILITATOR, OWNER
 from storage.records import ResultRecord, RunRecord, Snapshot
 
 
@@ -148,7 +149,9 @@ def _campaign_lines(cat: Catalogue, snapshot: Snapshot) -> list[str]:
     for campaign, role in snapshot.running:
         lines += [
             "",
-            cat.text("mydata_running", title=campaign.title, code=codes.shown(campaign.code), role=role),
+            cat.text(
+                "mydata_running", title=campaign.title, code=codes.shown(campaign.code), role=_role(cat, role)
+            ),
         ]
     for sent in snapshot.nudges_sent:
         when = _when(sent.latest)
@@ -156,6 +159,15 @@ def _campaign_lines(cat: Catalogue, snapshot: Snapshot) -> list[str]:
     if snapshot.callback_url:
         lines += ["", cat.text("mydata_callback", url=snapshot.callback_url)]
     return lines
+
+
+ROLE_KEYS = {OWNER: "role_owner", FACILITATOR: "role_facilitator"}
+
+
+def _role(cat: Catalogue, role: str) -> str:
+    """A campaign role in the person's words (a role this code does not know, as it is stored)."""
+    key = ROLE_KEYS.get(role)
+    return cat.text(key) if key is not None else role
 
 
 def _when(moment: datetime) -> str:
