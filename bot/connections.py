@@ -110,7 +110,7 @@ class ConnectionGuard:
         self.caps = caps
         self.request_timeout = request_timeout
         self.always_served = frozenset(always_served)
-        """Paths served even beyond the soft cap: the health checks."""
+        """Paths served even beyond the soft cap: the health check and the metrics."""
         self.open = 0
         """Open connections, counting those about to be closed for being over the hard cap."""
         self._watched: set[GuardedConnection] = set()

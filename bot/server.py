@@ -223,7 +223,6 @@ def _log_limits(guard: ConnectionGuard, descriptors: int) -> None:
 
 def _served_anyway(guard: ConnectionGuard) -> str:
     return " and ".join(sorted(guard.always_served))
-    )
 
 
 async def _listen(runner: web.AppRunner, guard: ConnectionGuard, settings: Settings) -> asyncio.Server:

@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     keepalive_timeout: float = Field(default=75.0, gt=0, le=3600)
     """Seconds an idle connection stays open for the client's next request."""
     connections_soft_cap: int | None = Field(default=None, ge=1)
-    """Open connections beyond which only /healthz is served (503 otherwise); default: from the
-    descriptor limit (`bot.connections`)."""
+    """Open connections beyond which only /healthz and /metrics are served (503 otherwise); default:
+    from the descriptor limit (`bot.connections`)."""
     connections_hard_cap: int | None = Field(default=None, ge=2)
     """Open connections beyond which new ones are closed at once; default: from the descriptor limit
     (nine tenths of it, at most 10,000)."""

@@ -91,12 +91,21 @@ async def test_requests_that_arrive_too_slowly_are_closed_at_the_deadline(tmp_pa
 
 async def test_health_checks_are_served_when_the_connections_are_capped(tmp_path: Path) -> None:
     async with serving(tmp_path, CXBOT_CONNECTIONS_SOFT_CAP="10", CXBOT_CONNECTIONS_HARD_CAP="20") as served:
+        # the log says what README.md and docs/operations.md say: these two, and no other
+        await served.wait_for(r"beyond 10 only /healthz and /metrics\)")
         idle = [await connect(served) for _ in range(12)]  # beyond the soft cap, below the hard one
         try:
             started = asyncio.get_running_loop().time()
             status, _, body = await http_get(served.port, "/healthz", within=2.0)
             assert status == 200, body
             assert asyncio.get_running_loop().time() - started < 2.0
+            status, _, body = await http_get(served.port, "/metrics", within=2.0)  # from loopback
+            assert status == 200, body
+            assert b"cxbot_messages_total" in body
+            forwarded = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\n"
+            forwarded += b"Connection: close\r\n\r\n"
+            status, _, _ = await http_exchange(served.port, forwarded, within=2.0)
+            assert status == 404  # through a proxy: not there, as for anyone not allowed
             status, headers, body = await http_get(served.port, "/webhooks/rest/")
             assert status == 503
             assert int(headers["retry-after"]) > 0
