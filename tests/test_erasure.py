@@ -26,6 +26,10 @@ Key = tuple[Any, ...]
 Rows = dict[str, dict[Key, dict[str, Any]]]
 """Every row of every table, by table name and primary key."""
 INVITATION = re.compile(r"co-facilitator: ([A-Z2-9-]+)\.")
+CONTACTS = "987654321"
+"""A calculator input typed by the erased person: nowhere in the database afterwards."""
+FILLED = {("runs", "inputs"), ("results", "calculation"), ("participants", "locale_chosen")}
+"""Columns that only some people's rows fill (calculators, a chosen language): the scenario fills them."""
 
 
 def every_row(conn: Connection) -> Rows:
@@ -93,6 +97,9 @@ async def person_with_everything(engine: Engine, person: Chat, name: str) -> dic
     await person.say(f"/campaign accept {invitation.group(1)}")  # co-facilitator
     own = await create(person, title="Their own check")  # owner of a campaign others answer
     await finish(other, own, ["3", "3", "3"])
+    for typed in ("/start failure-demand", CONTACTS, "20%", "4.50", "30%", "10000", "0"):
+        await person.say(typed)  # a calculator's inputs and figures
+    await person.say("/language en")  # a language chosen
     await person.say("/start cx-maturity")  # an attempt left open
     await person.say("4")
     return {"joined": joined, "reminded": reminded, "own": own}
@@ -109,6 +116,9 @@ async def test_erasure_removes_every_row(store: Store, frameworks: FrameworkRegi
     )
     owned = owned_rows(before, participant_id)
     assert {table for table, keys in owned.items() if keys} == personal_tables()  # the scenario covers each
+    for table, column in FILLED:
+        assert any(before[table][key][column] for key in owned[table]), f"{table}.{column}"
+    assert CONTACTS in texts_of(before)
 
     await person.say("/deletemydata", message_id="p-erase-ask")
     await person.say("/yes delete", message_id="p-erase")
@@ -117,6 +127,7 @@ async def test_erasure_removes_every_row(store: Store, frameworks: FrameworkRegi
     assert_gone(owned, before, after)
     assert name not in texts_of(after)
     assert person.sender not in texts_of(after)
+    assert CONTACTS not in texts_of(after)
     erasure = delivery_key(Inbound(person.channel, person.sender, "/yes delete", "p-erase"))
     new = {table: after[table].keys() - before[table].keys() for table in after}
     assert {table: keys for table, keys in new.items() if keys} == {

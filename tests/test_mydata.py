@@ -16,7 +16,7 @@ from dialogs.types import Inbound
 from frameworks.registry import FrameworkRegistry
 from storage.repository import REMEMBER_REPLIES_FOR
 from storage.store import Store
-from storage.tables import participants, processed_messages, runs
+from storage.tables import participants, processed_messages, results, runs
 from storage.time import utc
 from tests.chat import Chat
 from tests.telegram_fake.user import FakeUser
@@ -192,6 +192,7 @@ async def test_mydata_in_telegram_shows_the_name_and_after_an_erasure_nothing(tm
         assert "alma_q" not in shown
         assert f"First seen {when(row.created_at)}; last seen {when(row.last_seen_at)}" in shown
         assert "Where you are: question 2 of attempt 1." in shown
+        assert "Language: English (en), as your app or browser says" in shown  # Telegram's language_code
 
         await user.send_text("/deletemydata")
         confirmation = await bot.wait_for(user, bot.text("confirm_delete"))
@@ -203,3 +204,56 @@ async def test_mydata_in_telegram_shows_the_name_and_after_an_erasure_nothing(tm
         assert nothing.text == bot.text("mydata_none")
         assert await bot.participant(user) is None  # reading stored nobody
         assert await bot.engine.store.run(telegram_row(str(user.id))) is None
+
+
+def calculator_rows(sender: str) -> Any:
+    """A job: the sender's participant row, and each run's `inputs` with its result's `calculation`."""
+
+    def job(conn: Connection) -> tuple[Any, list[tuple[Any, Any]]]:
+        person = conn.execute(select(participants).where(participants.c.external_id == sender)).one()
+        query = (
+            select(runs.c.inputs, results.c.calculation)
+            .outerjoin(results, results.c.run_id == runs.c.id)
+            .where(runs.c.participant_id == person.id)
+            .order_by(runs.c.number)
+        )
+        return person, [(row.inputs, row.calculation) for row in conn.execute(query)]
+
+    return job
+
+
+async def test_mydata_shows_a_calculators_inputs_and_figures_and_the_chosen_language(tmp_path: Path) -> None:
+    async with running_app(settings_for(tmp_path)) as (client, engine):
+        sender = f"calc-{uuid.uuid4().hex[:8]}"
+        for typed in ("/start failure-demand", "123457", "20%", "4.50", "30%", "10000", "0"):
+            await say(client, sender, typed)
+        await say(client, sender, "/start failure-demand")  # a second attempt, left after one input
+        await say(client, sender, "777")
+        await say(client, sender, "/language en")
+        person, stored = await engine.store.run(calculator_rows(sender))
+        shown = texts(await say(client, sender, "/mydata"))
+
+    assert (person.locale, person.locale_chosen) == ("en", True)
+    assert "Language: English (en), as you chose with /language." in shown
+    calculator = engine.context.frameworks.calculator("failure-demand")
+    assert calculator is not None
+    (finished, calculation), (open_inputs, no_result) = stored
+    assert no_result is None
+    attempts = shown.split("Attempt ")[1:]
+    assert [attempt.split(":", 1)[0] for attempt in attempts] == ["1", "2"]
+    for attempt, inputs in ((attempts[0], finished), (attempts[1], open_inputs)):
+        for name in inputs["values"]:  # every stored input, by its label
+            assert f"{calculator.input_of[name].short}: " in attempt, name
+    for expected in (
+        "Contacts a year: 123,457",
+        "Share that is failure demand: 20%",
+        "Cost of one contact: 4.50",
+    ):
+        assert expected in attempts[0]
+    assert "Contacts a year: 777" in attempts[1]
+    assert "Figures worked out" not in attempts[1]
+    labels = {figure.id: figure.label for figure in calculator.figures}
+    for name in calculation["figures"]:  # every stored figure, by its label
+        assert f"{labels[name]}: " in attempts[0], name
+    assert "Failure contacts a year: 24,691" in attempts[0]
+    assert "Payback: 3.6 months" in attempts[0]
