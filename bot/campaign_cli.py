@@ -23,7 +23,14 @@ from bot.app import running_engine
 from bot.links import resolved
 from bot.settings import Settings
 from dialogs import codes
-from dialogs.campaign_dialogue import MIN_GROUP_FLOOR, SCHEDULE_LIMITS, new_campaign
+from dialogs.campaign_dialogue import (
+    DEFAULT_MAX_REMINDERS,
+    DEFAULT_REMINDER_GAP_HOURS,
+    MIN_GROUP_FLOOR,
+    REMINDER_LIMITS,
+    SCHEDULE_LIMITS,
+    new_campaign,
+)
 from dialogs.campaign_queries import group_report
 from dialogs.campaign_view import dashboard_path, join_links
 from dialogs.engine import Engine
@@ -66,6 +73,20 @@ def add_commands(commands: Any) -> None:
     )
     create.add_argument(
         "--owner", metavar="[CHANNEL:]ID", help="who runs it in chats (default: you in cxbot chat)"
+    )
+    create.add_argument(
+        "--max-reminders",
+        type=int,
+        default=DEFAULT_MAX_REMINDERS,
+        metavar="N",
+        help=f"reminders per person and round, at most (default {DEFAULT_MAX_REMINDERS}; 0: none)",
+    )
+    create.add_argument(
+        "--reminder-gap-days",
+        type=int,
+        default=DEFAULT_REMINDER_GAP_HOURS // 24,
+        metavar="D",
+        help=f"days at least between two reminders to a person (default {DEFAULT_REMINDER_GAP_HOURS // 24})",
     )
     create.set_defaults(func=_create)
     actions.add_parser("list", help="every campaign with its progress").set_defaults(func=_list)
@@ -122,8 +143,16 @@ async def _create_campaign(engine: Engine, args: argparse.Namespace) -> int:
     if not title:
         raise CampaignError("--title must not be empty")
     groups = _groups(args.groups)
+    _check_limits(args)
     change = new_campaign(
-        framework.id, framework.version, title, args.min_group, groups, _closing(args.closes)
+        framework.id,
+        framework.version,
+        title,
+        args.min_group,
+        groups,
+        _closing(args.closes),
+        max_reminders=args.max_reminders,
+        reminder_gap_hours=args.reminder_gap_days * 24,
     )
     channel, owner = _owner(args.owner)
     campaign = await engine.store.run(
@@ -137,6 +166,12 @@ async def _create_campaign(engine: Engine, args: argparse.Namespace) -> int:
         print(f"{link.title}: {link.url}")
     print(f"Dashboard (keep it private): {base}{dashboard_path(campaign.dashboard_token)}")
     return 0
+
+
+def _check_limits(args: argparse.Namespace) -> None:
+    for name, (low, high) in REMINDER_LIMITS.items():
+        if not low <= getattr(args, name) <= high:
+            raise CampaignError(f"--{name.replace('_', '-')} must be from {low} to {high}")
 
 
 def _groups(text: str | None) -> tuple[str, ...]:

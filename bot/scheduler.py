@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import partial
 
@@ -28,7 +28,7 @@ from bot.shutdown import finish, time_left
 from dialogs.campaign_view import nudge_reply
 from dialogs.engine import Engine
 from storage.campaign_jobs import Push, claim_pushes, run_due_jobs, settle_push
-from storage.campaign_statements import FAILED
+from storage.campaign_statements import FAILED, UNREACHABLE
 from storage.repository import REMEMBER_REPLIES_FOR, forget_replies_before
 
 PUSH_BATCH = 50
@@ -62,10 +62,18 @@ class Scheduler:
     housekeeping_every = 3600.0
     """Seconds between two clean-ups of remembered replies (the first comes at start)."""
 
-    def __init__(self, engine: Engine, pushers: dict[str, Pusher], interval: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        pushers: dict[str, Pusher],
+        interval: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.engine = engine
         self.pushers = pushers
         self.interval = interval
+        self.clock = clock
+        """The time due work is measured against (tests move it on by days)."""
         self.next_housekeeping = time.monotonic()
         self.stopping = asyncio.Event()
 
@@ -92,13 +100,14 @@ class Scheduler:
             framework = frameworks.get(framework_id)
             return framework.version if framework else None
 
-        now = datetime.now(UTC)
+        now = self.clock()
         if time.monotonic() >= self.next_housekeeping:
             await self.housekeeping(now)
         await self.engine.store.run(partial(run_due_jobs, now=now, versions=version))
         pushes = await self.engine.store.run(partial(self._claim, now=now))
+        unreachable: set[tuple[str, str]] = set()
         for push in pushes:
-            await self._push(push)
+            await self._push(push, unreachable)
         return len(pushes) == PUSH_BATCH
 
     async def housekeeping(self, now: datetime) -> None:
@@ -115,17 +124,24 @@ class Scheduler:
         addressed = [name for name, pusher in self.pushers.items() if pusher.needs_address]
         return claim_pushes(conn, direct, addressed, now, PUSH_BATCH)
 
-    async def _push(self, push: Push) -> None:
+    async def _push(self, push: Push, unreachable: set[tuple[str, str]]) -> None:
+        """Send one reminder; someone found unreachable earlier in the batch (they blocked the bot)
+        is not tried again: the claim saw them reachable, and nothing may go to them now."""
         pusher = self.pushers.get(push.channel)
+        person = (push.channel, push.sender)
         outcome = FAILED
-        if pusher is not None:
+        if person in unreachable:
+            outcome = UNREACHABLE
+        elif pusher is not None:
             try:
                 replies = [nudge_reply(self.engine.catalogue_for(push.locale), push.nudge)]
                 outcome = await pusher.push(push.sender, push.callback_url, replies)
             except Exception as error:  # the reminder is shown when they next write instead
                 log_failure(log, f"a reminder through {push.channel} could not be sent", error)
             await asyncio.sleep(pusher.pace)
-        settle = partial(settle_push, nudge=push.nudge.id, outcome=outcome, now=datetime.now(UTC))
+            if outcome == UNREACHABLE:
+                unreachable.add(person)
+        settle = partial(settle_push, nudge=push.nudge.id, outcome=outcome, now=self.clock())
         await self.engine.store.run(settle)
 
 

@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 DEFAULT_MIN_GROUP = 5
 MIN_GROUP_FLOOR = 3
 """Below three, a group result says too much about each person in it."""
+DEFAULT_MAX_REMINDERS = 3
+DEFAULT_REMINDER_GAP_HOURS = 48
+REMINDER_LIMITS = {"max_reminders": (0, 10), "reminder_gap_days": (1, 30)}
+"""What a campaign may set: reminders per person and round (0: none), and days between two."""
 INVITATION_DAYS = 7
 SCHEDULE_LIMITS = {REMIND_JOB: 30, ROUND_JOB: 365}
 """The longest gap, in days, between scheduled reminders and between rounds."""
@@ -281,6 +285,8 @@ def new_campaign(
     min_group: int = DEFAULT_MIN_GROUP,
     groups: tuple[str, ...] = (),
     closes_at: datetime | None = None,
+    max_reminders: int = DEFAULT_MAX_REMINDERS,
+    reminder_gap_hours: int = DEFAULT_REMINDER_GAP_HOURS,
 ) -> CreateCampaign:
     """A new campaign with a fresh join code, dashboard token and pseudonym key."""
     return CreateCampaign(
@@ -293,6 +299,8 @@ def new_campaign(
         pseudonym_key=secrets.token_hex(32),
         groups=groups,
         closes_at=closes_at,
+        max_reminders=max_reminders,
+        reminder_gap_hours=reminder_gap_hours,
     )
 
 

@@ -21,9 +21,14 @@ from dialogs.types import Reply, ReplyKind
 from frameworks.schema import Framework
 from frameworks.scoring import score
 from storage.campaign_records import CampaignRecord, SettleNudges
+from storage.campaign_statements import DROPPED
 from storage.records import RunRecord
 
 Handler = Callable[[Conversation, Command], None]
+NAMES_CAMPAIGN = frozenset({"start", "join", "leave"})
+"""Commands whose first argument may be a campaign's code."""
+CARRYING_ON = frozenset({TEXT, "answer", "skip", "back", "review", "change", "submit", "start"})
+"""Commands that carry on the attempt in hand (`/start` without a code resumes it)."""
 
 
 class Dialogue:
@@ -80,15 +85,20 @@ class Dialogue:
         conv.say("campaign_run_closed", ReplyKind.INFO, title=campaign.title)
 
     def _show_nudges(self, conv: Conversation, command: Command) -> None:
-        """Reminders waiting for this person, shown now that they wrote (unless they are acting on it)."""
+        """Reminders waiting for this person, shown now that they wrote; dropped unseen if they are no
+        longer wanted: the person left or finished, is acting on that campaign now, or it closed."""
         nudges = conv.snapshot.nudges
         if not nudges:
             return
-        acting_on = (
-            codes.canonical(command.args[0]) if command.name in ("start", "join") and command.args else None
-        )
-        conv.replies += [nudge_reply(conv.cat, n) for n in nudges if n.campaign.code != acting_on]
-        conv.changes.append(SettleNudges(tuple(n.id for n in nudges)))
+        busy_with = _campaign_acted_on(conv, command)
+        wanted = [
+            n for n in nudges if not n.moot and n.campaign.id != busy_with and n.campaign.is_open(conv.now)
+        ]
+        conv.replies += [nudge_reply(conv.cat, n) for n in wanted]
+        if wanted:
+            conv.changes.append(SettleNudges(tuple(n.id for n in wanted)))
+        if dropped := tuple(n.id for n in nudges if n not in wanted):
+            conv.changes.append(SettleNudges(dropped, DROPPED))
 
     def fire(self, conv: Conversation, trigger: str, **kwargs: object) -> bool:
         """Fire an event on the shared machine for this conversation; False if no transition fits.
@@ -386,3 +396,15 @@ def _in_current_run(conv: Conversation, position: tuple[int, int]) -> bool:
     """Whether (run, question index) names a question of the run in hand."""
     run, index = position
     return conv.run is not None and run == conv.run.number and 0 <= index < len(conv.questions)
+
+
+def _campaign_acted_on(conv: Conversation, command: Command) -> int | None:
+    """The campaign this message goes to (by its code, or by answering its attempt), if any: a
+    reminder to carry it on would come too late."""
+    if command.name in NAMES_CAMPAIGN and command.args:
+        code = codes.canonical(command.args[0])
+        campaign = conv.snapshot.campaign
+        return campaign.id if campaign is not None and campaign.code == code else None
+    if command.name in CARRYING_ON and (campaign := conv.campaign_of(conv.run)) is not None:
+        return campaign.id
+    return None

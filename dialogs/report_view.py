@@ -260,6 +260,8 @@ def status_reply(
             unreachable=nudges.get("unreachable", 0),
         )
     ]
+    gap = f"{campaign.reminder_gap_hours / 24:g}"
+    lines.append(cat.text("status_reminder_limits", max=campaign.max_reminders, days=gap))
     if campaign.closed_at is not None:
         lines.append(cat.text("status_closed", when=when(campaign.closed_at, cat)))
     elif campaign.closes_at is not None:

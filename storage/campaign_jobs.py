@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from storage.campaign_records import (
     CLOSE_JOB,
@@ -26,8 +26,8 @@ from storage.campaign_records import (
     StartRound,
 )
 from storage.campaign_repository import CampaignWriter, campaigns_by_id
-from storage.campaign_statements import PENDING, REMINDER, ROUND, SENDING
-from storage.tables import campaign_nudges, campaign_schedule, participants
+from storage.campaign_statements import NUDGE_MOOT, PENDING, REMINDER, ROUND, SENDING
+from storage.tables import campaign_members, campaign_nudges, campaign_schedule, campaigns, participants
 from storage.time import utc
 
 CLAIM_LIMIT = 100
@@ -61,7 +61,20 @@ TO_PUSH = (
         participants.c.locale,
     )
     .join(participants, participants.c.id == campaign_nudges.c.participant_id)
+    .join(campaigns, campaigns.c.id == campaign_nudges.c.campaign_id)
+    .outerjoin(
+        campaign_members,
+        (campaign_members.c.campaign_id == campaign_nudges.c.campaign_id)
+        & (campaign_members.c.participant_id == campaign_nudges.c.participant_id),
+    )
     .where(campaign_nudges.c.status == PENDING)
+    # checked again now, not only when queued: whoever has since been found unreachable (blocked the
+    # bot), left, or finished, and a campaign since closed, get nothing pushed
+    .where(participants.c.inactive.is_(False), ~func.coalesce(NUDGE_MOOT, False))
+    .where(
+        campaigns.c.closed_at.is_(None),
+        or_(campaigns.c.closes_at.is_(None), campaigns.c.closes_at > bindparam("now")),
+    )
     .where(
         or_(
             participants.c.channel.in_(bindparam("direct", expanding=True)),
@@ -151,7 +164,7 @@ def claim_pushes(
     and on the `addressed` ones if their bridge gave a callback URL."""
     if not direct and not addressed:
         return []
-    params = {"direct": direct or [""], "addressed": addressed or [""], "limit": limit}
+    params = {"direct": direct or [""], "addressed": addressed or [""], "limit": limit, "now": now}
     rows = conn.execute(TO_PUSH, params).all()
     if not rows:
         return []

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select
 
 from storage.campaign_records import CampaignRecord, NudgesSent
 from storage.campaign_repository import campaigns_by_id
-from storage.campaign_statements import COMPLETED, JOINED, LEFT, STARTED
+from storage.campaign_statements import COMPLETED, DROPPED, JOINED, LEFT, STARTED
 from storage.executor import Executor, on_executor
 from storage.tables import campaign_members, campaign_nudges, campaign_staff, participants
 from storage.time import utc
@@ -50,6 +50,7 @@ NUDGES_OF = (
         func.max(campaign_nudges.c.created_at).label("latest"),
     )
     .where(campaign_nudges.c.participant_id == bindparam("participant"))
+    .where(campaign_nudges.c.status != DROPPED)  # never sent nor shown
     .group_by(campaign_nudges.c.campaign_id)
     .order_by(campaign_nudges.c.campaign_id)
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.campaign_statements import SHOWN
+
 DONE = "done"
 LEVEL = "level"
 SCORE = "score"
@@ -63,6 +65,8 @@ class NudgeRecord:
     kind: str
     """reminder or round."""
     campaign: CampaignRecord
+    moot: bool = False
+    """The person has since left the campaign or finished the round it is about."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ class CreateCampaign:
     pseudonym_key: str
     groups: tuple[str, ...] = ()
     closes_at: datetime | None = None
+    max_reminders: int = 3
+    reminder_gap_hours: int = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +151,11 @@ class AcceptInvitation:
 
 @dataclass(frozen=True, slots=True)
 class SettleNudges:
-    """The person saw these reminders (they wrote to the bot)."""
+    """The person saw these reminders (they wrote to the bot); or, as `dropped`, they no longer need
+    them and were not shown them."""
 
     ids: tuple[int, ...]
+    outcome: str = SHOWN
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,7 @@ def invitation(db: Executor, code: str) -> InvitationRecord | None:
 def pending_nudges(db: Executor, participant_id: int) -> list[NudgeRecord]:
     rows = db.rows(sql.PENDING_NUDGES, {"participant": participant_id})
     found = campaigns_by_id(db, (row.campaign_id for row in rows))
-    return [NudgeRecord(row.id, row.kind, found[row.campaign_id]) for row in rows]
+    return [NudgeRecord(row.id, row.kind, found[row.campaign_id], bool(row.moot)) for row in rows]
 
 
 @on_executor
@@ -186,6 +186,8 @@ class CampaignWriter:
             "closes_at": change.closes_at,
             "dashboard_token": change.dashboard_token,
             "pseudonym_key": change.pseudonym_key,
+            "max_reminders": change.max_reminders,
+            "reminder_gap_hours": change.reminder_gap_hours,
             "now": self.now,
         }
         campaign = self.db.scalar(sql.INSERT_CAMPAIGN, params)
@@ -299,7 +301,8 @@ class CampaignWriter:
         self.db.run(sql.INSERT_SCHEDULE, params)
 
     def _settle(self, _: int, change: SettleNudges) -> None:
-        self.db.run(sql.SETTLE_NUDGES, {"ids": list(change.ids), "now": self.now})
+        params = {"ids": list(change.ids), "outcome": change.outcome, "now": self.now}
+        self.db.run(sql.SETTLE_NUDGES, params)
 
     _handlers: dict[type, Any] = {
         CreateCampaign: _create,

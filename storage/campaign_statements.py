@@ -38,6 +38,9 @@ SENT = "sent"
 SHOWN = "shown"
 UNREACHABLE = "unreachable"
 FAILED = "failed"
+DROPPED = "dropped"
+"""No longer wanted before it reached the person: they finished, left, or came back by themselves,
+or the campaign closed. Counted neither as reached nor as waiting."""
 REACHED = (SENT, SHOWN)
 TO_SHOW = (PENDING, SENDING, FAILED, UNREACHABLE)
 """Reminders not known to have reached the person: shown when they next write."""
@@ -84,8 +87,25 @@ ROLE = select(campaign_staff.c.role).where(
     campaign_staff.c.participant_id == bindparam("participant"),
 )
 INVITATION = select(campaign_invitations).where(campaign_invitations.c.code == bindparam("code"))
+_member_of_nudge = and_(
+    campaign_members.c.campaign_id == campaign_nudges.c.campaign_id,
+    campaign_members.c.participant_id == campaign_nudges.c.participant_id,
+)
+NUDGE_MOOT = or_(
+    campaign_members.c.progress == LEFT,
+    and_(
+        campaign_members.c.progress == COMPLETED, campaign_members.c.progress_round >= campaign_nudges.c.round
+    ),
+)
+"""The member left, or finished the round the reminder (or round notice) is about."""
 PENDING_NUDGES = (
-    select(campaign_nudges.c.id, campaign_nudges.c.kind, campaign_nudges.c.campaign_id)
+    select(
+        campaign_nudges.c.id,
+        campaign_nudges.c.kind,
+        campaign_nudges.c.campaign_id,
+        NUDGE_MOOT.label("moot"),
+    )
+    .outerjoin(campaign_members, _member_of_nudge)
     .where(
         campaign_nudges.c.participant_id == bindparam("participant"),
         campaign_nudges.c.status.in_(TO_SHOW),
@@ -197,6 +217,8 @@ INSERT_CAMPAIGN = (
         closes_at=bindparam("closes_at"),
         dashboard_token=bindparam("dashboard_token"),
         pseudonym_key=bindparam("pseudonym_key"),
+        max_reminders=bindparam("max_reminders"),
+        reminder_gap_hours=bindparam("reminder_gap_hours"),
         created_at=bindparam("now"),
     )
     .returning(campaigns.c.id)
@@ -328,7 +350,7 @@ SETTLE_NUDGES = (
         campaign_nudges.c.id.in_(bindparam("ids", expanding=True)),
         campaign_nudges.c.status.in_(TO_SHOW),
     )
-    .values(status=SHOWN, settled_at=bindparam("now"))
+    .values(status=bindparam("outcome"), settled_at=bindparam("now"))
 )
 
 # --- tallies --------------------------------------------------------------------------------------
