@@ -50,6 +50,13 @@ class Catalogue:
         found = self._messages.get(key)
         return None if self.locale != DEFAULT_LOCALE and found == self._fallback.get(key) else found
 
+    def with_prefix(self, prefix: str) -> dict[str, str]:
+        """The messages whose keys start with `prefix`, keyed without it (English standing in for any
+        this locale leaves out): the web chat's own words are the `web_` ones."""
+        return {
+            key.removeprefix(prefix): text for key, text in self._messages.items() if key.startswith(prefix)
+        }
+
     @property
     def name(self) -> str:
         """The language's name in its own words."""

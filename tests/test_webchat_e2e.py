@@ -204,13 +204,16 @@ async def stored_sender(page: Page) -> str:
 
 
 async def new_page(
-    browser: Browser, width: int = 1024, height: int = 768, phone: bool = False
+    browser: Browser, width: int = 1024, height: int = 768, phone: bool = False, locale: str = "en-US"
 ) -> tuple[BrowserContext, Page, Console]:
+    """A page in a fresh browser profile; `locale` is the browser's language (navigator.languages
+    and Accept-Language)."""
     context = await browser.new_context(
         viewport={"width": width, "height": height},
         is_mobile=phone,
         has_touch=phone,
         device_scale_factor=2 if phone else 1,
+        locale=locale,
     )
     page = await context.new_page()
     page.set_default_timeout(10_000)
@@ -391,6 +394,12 @@ HOSTILE_REPLY = [
 ]
 """What a careless or hostile server might send, and cxbot's own Markdown escapes (`\\*`, `\\[`, ...)."""
 VISITOR = {"sender": "v1.AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB"}
+HOSTILE_WORDS = {
+    "locale": "en",
+    "matched": True,
+    "strings": {"send": "<b>Go</b>", "placeholder": "<img src=x onerror=alert(1)>", "typing": 7},
+}
+"""The widget's own words from such a server: text, never markup; a word that is not text is not used."""
 
 
 async def test_replies_are_inserted_safely(browser: Browser, embedder: str) -> None:
@@ -399,8 +408,14 @@ async def test_replies_are_inserted_safely(browser: Browser, embedder: str) -> N
     try:
         await page.route("**/webhooks/rest/visitors", lambda route: route.fulfill(status=201, json=VISITOR))
         await page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(json=HOSTILE_REPLY))
+        await page.route("**/chat/strings?*", lambda route: route.fulfill(json=HOSTILE_WORDS))
         await page.goto(embedder)
         await settled(page)
+        await expect(page.get_by_role("button", name="<b>Go</b>", exact=True)).to_be_visible()
+        await expect(page.get_by_role("textbox")).to_have_attribute(
+            "placeholder", "<img src=x onerror=alert(1)>"
+        )
+        await expect(page.get_by_role("textbox")).to_have_accessible_name("Your message")  # English stands in
         log = page.get_by_role("log")
         await expect(log.locator(".cxbot-title strong")).to_have_text("Title & *more*")
         await expect(log).to_contain_text("A <b>raw tag</b> and an <i>escaped</i> one")
@@ -468,6 +483,97 @@ async def test_a_join_link_joins_the_campaign(browser: Browser, embedder: str, b
         await page.reload()
         await settled(page)
         await expect(last_options(page)).to_have_attribute("aria-label", re.compile(r"Question 2 of 5\b"))
+        assert console.errors == []
+    finally:
+        await context.close()
+
+
+async def test_a_whole_run_in_portuguese(browser: Browser, embedder: str, bot: str, shots: Path) -> None:
+    """A browser set to Brazilian Portuguese: cxbot's page, the widget's own words and the whole
+    assessment are in Portuguese, English nowhere a translation exists; an error line too. On
+    another site's copy of the page the widget's words come from cxbot; /language en switches
+    them all, the page's heading included."""
+    from tests.test_portuguese import ANSWERS, assert_the_run_was_in_portuguese, portuguese
+    from tests.translation_support import english_left
+
+    framework = portuguese()
+    context, page, console = await new_page(browser, locale="pt-BR")
+    try:
+        await page.goto(f"{bot}/?framework=cx-maturity")
+        await settled(page)
+        await expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
+        await expect(page).to_have_title("cxbot: chat de autoavaliação de maturidade")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Autoavaliação de maturidade")
+        box = page.get_by_role("textbox", name="Sua mensagem")
+        await expect(box).to_have_attribute("placeholder", "Digite sua resposta")
+        await expect(page.get_by_role("button", name="Enviar", exact=True)).to_be_visible()
+        await expect(page.get_by_role("log", name="Conversa")).to_be_visible()
+
+        for number, value in enumerate(ANSWERS, start=1):
+            name = re.compile(rf"^Opções: Pergunta {number} de {QUESTIONS} - ")
+            group = page.get_by_role("group", name=name)
+            await expect(group).to_be_visible()
+            if number == 6:  # the server can't be reached: the error line, in Portuguese
+                await page.route("**/webhooks/rest/webhook", lambda route: route.abort())
+                await option(group, value).click()
+                await settled(page, "error")
+                alert = page.get_by_role("alert")
+                await expect(alert).to_contain_text("não foi possível falar com o servidor do chat")
+                await page.unroute("**/webhooks/rest/webhook")
+                await alert.get_by_role("button", name="Tentar de novo").click()
+            else:
+                await option(group, value).click()
+            await settled(page)
+            await expect(group.locator(".is-chosen")).to_contain_text(framework.scale[value - 1].label)
+
+        review = last_options(page)
+        await expect(review).to_have_attribute("aria-label", re.compile("^Opções: Suas respostas: "))
+        await review.get_by_role("button", name="Concluir", exact=True).click()
+        await settled(page)
+        log = page.get_by_role("log")
+        await expect(
+            log.get_by_text("Maturidade em CX — seu estágio: Direcionado (3.1 de 5)")
+        ).to_be_visible()
+        chart = log.locator("img.cxbot-image").last
+        await expect(chart).to_have_attribute(
+            "alt", re.compile(r"^Gráfico das pontuações acima\. Maturidade em CX")
+        )
+        assert "lang=pt-BR" in (
+            await chart.get_attribute("src") or ""
+        )  # the chart's words are Portuguese too
+        await chart.scroll_into_view_if_needed()
+        await page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=await chart.element_handle()
+        )
+        await chart.screenshot(path=shots / "portuguese-chart.png")
+        await expect(log.locator("a.cxbot-link").first).to_contain_text("(abre em uma nova aba)")
+        shown = await page.locator("body").inner_text()
+        assert_the_run_was_in_portuguese(shown)
+        await page.screenshot(path=shots / "portuguese-result.png", full_page=True)
+        assert [e for e in console.errors if "ERR_FAILED" not in e] == []
+    finally:
+        await context.close()
+
+    context, page, console = await new_page(browser, locale="pt-BR")
+    try:
+        await page.goto(
+            f"{embedder}/?{urlencode({'bot': bot})}"
+        )  # English HTML: the widget's words come from cxbot
+        await settled(page)
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Autoavaliação de maturidade")
+        box = page.get_by_role("textbox", name="Sua mensagem")
+        await expect(box).to_have_attribute("placeholder", "Digite sua resposta")
+        await expect(page.get_by_role("log")).to_contain_text("Qual avaliação você gostaria de fazer?")
+        assert english_left(await page.locator("body").inner_text(), "cx-maturity", "pt-BR") == []
+        await box.fill("/language en")
+        await box.press("Enter")
+        await settled(page)
+        await expect(page.get_by_role("log")).to_contain_text("OK: I'll speak English from now on.")
+        await expect(page.get_by_role("textbox", name="Your message")).to_have_attribute(
+            "placeholder", "Type your answer"
+        )
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Maturity self-assessment")
+        await expect(page.locator("html")).to_have_attribute("lang", "en")
         assert console.errors == []
     finally:
         await context.close()

@@ -57,7 +57,7 @@ from bot.web.rest_render import as_json, render_replies
 from bot.web.url_guard import CallbackRefused
 from bot.web.visitors import KEY_NAME, VISITORS_PATH, issue
 from dialogs.engine import Engine
-from dialogs.types import Inbound, Reply
+from dialogs.types import Inbound, Reply, locale_of
 from storage.campaign_statements import FAILED, SENT
 from storage.service_keys import service_key
 from storage.store import StoreBusy
@@ -231,7 +231,9 @@ class RestWebhook:
         base = base_url(request, self.settings)
         messages = render_replies(replies, parsed.sender, base, self.engine.languages.default)
         if url is None:
-            return json_response(as_json(messages))
+            # the replies' language, in a header every page may read: the web chat's own words follow it
+            language = {"Content-Language": locale_of(replies) or self.engine.languages.default}
+            return json_response(as_json(messages), headers=language)
         self.callbacks.submit(Delivery(parsed.sender, url, as_json(messages)))
         return json_response({"status": "accepted", "messages": len(messages)})
 

@@ -2,8 +2,16 @@
  * cxbot web chat: a small, dependency-free chat widget for the Rasa REST webhook protocol.
  *
  *   POST {server}/webhooks/rest/visitors -> {"sender": id}   (once; the id is kept in localStorage)
- *   POST {server}/webhooks/rest/webhook  {"sender": id, "message": text or button payload}
+ *   POST {server}/webhooks/rest/webhook  {"sender": id, "message": text or button payload,
+ *                                         "metadata": {"language": tag}}
  *   -> [{"recipient_id", "text"?, "buttons"?: [{"title", "payload"}], "image"?: absolute URL}, ...]
+ *
+ * Language: the widget's own words (placeholder, buttons, status and error lines) come from
+ *   GET {server}/chat/strings?lang=<navigator.languages>  -> {"locale", "matched", "strings"}
+ * (cacheable), English built in for any word missing and for a server that cannot be reached. The
+ * language found is sent as metadata.language; when an answer's Content-Language header names
+ * another (after /language), the words are fetched again in it. Elements of the page marked
+ * data-cxbot-text="key" show strings[key] too; <html data-cxbot-lang> gets the lang attribute.
  *
  * Served by cxbot at GET / (same origin), or embedded on any other site:
  *
@@ -32,6 +40,42 @@
   var script = document.currentScript || document.querySelector('script[src*="chat.js"]');
   var WEBHOOK_PATH = 'webhooks/rest/webhook';
   var VISITORS_PATH = 'webhooks/rest/visitors';
+  var STRINGS_PATH = 'chat/strings';
+  var STRINGS_TIMEOUT_MS = 3000;
+  var LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
+  // The web_* messages of dialogs/locales/en.yaml (tests/test_chat_words.py keeps them equal): the
+  // words when the server has none in the visitor's language, or cannot be reached at all.
+  var ENGLISH = {
+    "page_title": "cxbot: maturity self-assessment chat",
+    "page_heading": "Maturity self-assessment",
+    "page_intro": "Answer one question at a time. Your answers are saved as you go, so you can come back later.",
+    "noscript": "This chat needs JavaScript switched on.",
+    "chat_label": "Chat",
+    "log_label": "Conversation",
+    "input_label": "Your message",
+    "placeholder": "Type your answer",
+    "send": "Send",
+    "retry": "Try again",
+    "typing": "cxbot is typing\u2026",
+    "bot_said": "cxbot said:",
+    "you_said": "You said:",
+    "new_tab": "(opens in a new tab)",
+    "chosen": "(chosen)",
+    "options": "Options",
+    "options_for": "Options: {title}",
+    "chart_alt": "Chart of your results",
+    "chart_alt_for": "Chart of the scores above. {title}",
+    "error_too_many": "That was a lot of messages at once.",
+    "error_busy": "The chat server is busy right now.",
+    "error_server": "The chat server ran into a problem (error {status}).",
+    "error_refused": "The chat server could not take that message (error {status}).",
+    "error_timeout": "The chat server took too long to answer.",
+    "error_unreadable": "The chat server sent an answer this page could not read.",
+    "error_unreachable": "Sorry, the chat server can\u2019t be reached right now. Check your connection and try again.",
+    "try_again_in": "Please try again in {seconds} seconds.",
+    "try_again_in_one": "Please try again in a second.",
+    "try_again_soon": "Please try again in a moment."
+  };
   var REQUEST_TIMEOUT_MS = 20000;
   var TYPING_DELAY_MS = 300;
   var FRAMEWORK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -62,6 +106,7 @@
     var join = data.join || params.get('join') || '';
     return {
       webhook: new URL(WEBHOOK_PATH, server).href,
+      strings: new URL(STRINGS_PATH, server).href,
       // Only a plain id or code: anything else would let a crafted link send an arbitrary command.
       framework: FRAMEWORK_ID.test(framework) ? framework : '',
       join: JOIN_CODE.test(join) ? join : '',
@@ -69,6 +114,48 @@
       storageKey: 'cxbot.visitor:' + server.href,
     };
   }
+
+  /* ---------- words in the visitor's language ---------- */
+
+  /** The browser's languages, most wanted first (only tags shaped like tags, at most 10). */
+  function browserLanguages() {
+    var listed = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+    return Array.prototype.filter.call(listed, function (tag) {
+      return typeof tag === 'string' && tag.length <= 35 && LANGUAGE_TAG.test(tag);
+    }).slice(0, 10);
+  }
+
+  /** {locale, matched, strings} from the server for the languages, or null (then English is used). */
+  function fetchWords(url, languages) {
+    var controller = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, STRINGS_TIMEOUT_MS) : null;
+    var address = url + (languages.length ? '?lang=' + encodeURIComponent(languages.join(',')) : '');
+    return fetch(address, { mode: 'cors', credentials: 'omit', signal: controller ? controller.signal : undefined })
+      .then(checkStatus)
+      .then(function (data) {
+        var usable = data && typeof data.locale === 'string' && data.strings && typeof data.strings === 'object';
+        return usable ? data : null;
+      })
+      .catch(function () { return null; })
+      .finally(function () { if (timer) clearTimeout(timer); });
+  }
+
+  /** English, with each word the server gave in place of its English one. */
+  function Words(found) {
+    this.strings = {};
+    var given = found ? found.strings : {};
+    for (var key in ENGLISH) {
+      this.strings[key] = typeof given[key] === 'string' && given[key] ? given[key] : ENGLISH[key];
+    }
+    this.locale = found ? found.locale : 'en';
+  }
+
+  /** A word with its {placeholders} filled in. */
+  Words.prototype.t = function (key, values) {
+    return this.strings[key].replace(/\{([a-z_]+)\}/g, function (match, name) {
+      return values && values[name] !== undefined ? String(values[name]) : match;
+    });
+  };
 
   /* ---------- visitor id ---------- */
 
@@ -143,12 +230,12 @@
     return el('span', 'cxbot-sr-only', text);
   }
 
-  function linkTo(url, title) {
+  function linkTo(url, title, words) {
     var a = el('a', 'cxbot-link', title);
     a.href = url.href;
     a.target = '_blank';
     a.rel = 'noopener noreferrer';
-    a.appendChild(srOnly(' (opens in a new tab)'));
+    a.appendChild(srOnly(' ' + words.t('new_tab')));
     return a;
   }
 
@@ -179,7 +266,7 @@
   }
 
   /** Append one line of light Markdown to `parent` as text nodes, <strong> and <a> elements. */
-  function appendInline(parent, source, base, inBold) {
+  function appendInline(parent, source, base, inBold, words) {
     var pieces = [];
     var match;
     // Collect first: the recursion for bold text reuses the same (global) regular expression.
@@ -199,12 +286,12 @@
         parent.appendChild(document.createTextNode(g[1]));
       } else if (g[2] !== undefined) {
         var target = inBold ? parent : parent.appendChild(el('strong'));
-        appendInline(target, g[2], base, true);
+        appendInline(target, g[2], base, true, words);
       } else {
         var title = plainText(g[3] !== undefined ? g[3] : g[5]);
         var url = httpUrl(plainText(g[4] !== undefined ? g[4] : g[5]), base);
         // Not http(s) (javascript:, data:, ...): show the words, never a live link.
-        parent.appendChild(url ? linkTo(url, title) : document.createTextNode(title));
+        parent.appendChild(url ? linkTo(url, title, words) : document.createTextNode(title));
       }
     });
     text(source.length);
@@ -214,7 +301,7 @@
    * A message text as block elements: paragraphs split on blank lines, lines kept with <br>, runs of
    * "- " lines as a list, and a line that is bold all through as the message's title.
    */
-  function renderText(source, base) {
+  function renderText(source, base, words) {
     var fragment = document.createDocumentFragment();
     var paragraph = null;
     var list = null;
@@ -229,7 +316,7 @@
       if (item) {
         paragraph = null;
         if (!list) list = fragment.appendChild(el('ul', 'cxbot-list'));
-        appendInline(list.appendChild(el('li')), item[1], base, false);
+        appendInline(list.appendChild(el('li')), item[1], base, false, words);
         return;
       }
       list = null;
@@ -237,12 +324,12 @@
       if (title) {
         paragraph = null;
         var heading = fragment.appendChild(el('p', 'cxbot-title'));
-        appendInline(heading.appendChild(el('strong')), title[1], base, true);
+        appendInline(heading.appendChild(el('strong')), title[1], base, true, words);
         return;
       }
       if (paragraph) paragraph.appendChild(el('br'));
       else paragraph = fragment.appendChild(el('p'));
-      appendInline(paragraph, trimmed, base, false);
+      appendInline(paragraph, trimmed, base, false, words);
     });
     return fragment;
   }
@@ -261,7 +348,7 @@
     var root = document.querySelector('[data-cxbot-chat]');
     if (root) return root;
     root = el('section', 'cxbot');
-    root.setAttribute('aria-label', 'Chat');
+    root.dataset.cxbotLabel = 'chat_label'; // named in the visitor's language by useWords
     if (script && script.parentNode && script.parentNode !== document.head) {
       script.parentNode.insertBefore(root, script.nextSibling);
     } else {
@@ -270,15 +357,18 @@
     return root;
   }
 
-  function Chat(root, config) {
+  function Chat(root, config, words, language) {
     this.root = root;
     this.config = config;
+    this.words = words;
+    this.language = language; // sent as metadata.language: the browser's, as the server matched it
     this.sender = storedVisitor(config.storageKey); // null until the server issues one
     this.busy = false;
     this.lastTitle = ''; // the title of the latest bot message that had one
     this.failed = null; // how to resend the last message that could not be delivered ("Try again")
     this.typingTimer = null;
     this.build();
+    this.useWords(words);
   }
 
   Chat.prototype.build = function () {
@@ -293,7 +383,6 @@
     this.log.setAttribute('role', 'log');
     this.log.setAttribute('aria-live', 'polite');
     this.log.setAttribute('aria-relevant', 'additions');
-    this.log.setAttribute('aria-label', 'Conversation');
     this.log.tabIndex = 0;
 
     this.status = root.appendChild(el('div', 'cxbot-status'));
@@ -306,16 +395,15 @@
     var form = root.appendChild(el('form', 'cxbot-form'));
     form.noValidate = true;
     var inputId = 'cxbot-input-' + Math.random().toString(36).slice(2, 8);
-    var label = form.appendChild(el('label', 'cxbot-sr-only', 'Your message'));
-    label.htmlFor = inputId;
+    this.label = form.appendChild(el('label', 'cxbot-sr-only'));
+    this.label.htmlFor = inputId;
     this.input = form.appendChild(el('input', 'cxbot-input'));
     this.input.id = inputId;
     this.input.type = 'text';
     this.input.autocomplete = 'off';
     this.input.enterKeyHint = 'send';
     this.input.maxLength = 2000;
-    this.input.placeholder = 'Type your answer';
-    this.sendButton = form.appendChild(el('button', 'cxbot-send', 'Send'));
+    this.sendButton = form.appendChild(el('button', 'cxbot-send'));
     this.sendButton.type = 'submit';
 
     var chat = this;
@@ -325,7 +413,38 @@
     });
   };
 
+  /** Say the chat's own words in `words` (at start, and after a reply in another language). */
+  Chat.prototype.useWords = function (words) {
+    var strings = words.strings;
+    this.words = words;
+    this.root.lang = words.locale;
+    if (this.root.dataset.cxbotLabel) this.root.setAttribute('aria-label', words.t(this.root.dataset.cxbotLabel));
+    this.log.setAttribute('aria-label', words.t('log_label'));
+    this.label.textContent = words.t('input_label');
+    this.input.placeholder = words.t('placeholder');
+    this.sendButton.textContent = words.t('send');
+    var retry = this.error.querySelector('.cxbot-retry');
+    if (retry) retry.textContent = words.t('retry');
+    // The page's own elements that ask for a word (cxbot's page marks its heading and intro).
+    Array.prototype.forEach.call(document.querySelectorAll('[data-cxbot-text]'), function (node) {
+      var key = node.getAttribute('data-cxbot-text');
+      if (Object.prototype.hasOwnProperty.call(strings, key)) node.textContent = strings[key];
+    });
+    var page = document.querySelector('html[data-cxbot-lang]');
+    if (page) page.lang = words.locale;
+  };
+
+  /** A reply came in `locale` (its Content-Language): fetch the words in it if they differ. */
+  Chat.prototype.followLanguage = function (locale) {
+    var chat = this;
+    if (!locale || locale === this.words.locale || !LANGUAGE_TAG.test(locale)) return;
+    fetchWords(this.config.strings, [locale]).then(function (found) {
+      if (found && found.locale === locale) chat.useWords(new Words(found));
+    });
+  };
+
   Chat.prototype.setBusy = function (busy) {
+    var chat = this;
     var status = this.status;
     this.busy = busy;
     this.root.dataset.state = busy ? 'busy' : (this.failed ? 'error' : 'idle');
@@ -339,7 +458,7 @@
       var dots = typing.appendChild(el('span', 'cxbot-dots'));
       dots.setAttribute('aria-hidden', 'true');
       for (var i = 0; i < 3; i++) dots.appendChild(el('span'));
-      typing.appendChild(document.createTextNode('cxbot is typing\u2026'));
+      typing.appendChild(document.createTextNode(chat.words.t('typing')));
     }, TYPING_DELAY_MS);
   };
 
@@ -347,7 +466,7 @@
     var chat = this;
     this.error.textContent = '';
     this.error.appendChild(el('span', null, text + ' '));
-    var retry = this.error.appendChild(el('button', 'cxbot-retry', 'Try again'));
+    var retry = this.error.appendChild(el('button', 'cxbot-retry', this.words.t('retry')));
     retry.type = 'button';
     retry.addEventListener('click', function () { chat.retry(); });
   };
@@ -359,7 +478,7 @@
   /** Append a bubble; `who` is "bot" or "user". */
   Chat.prototype.bubble = function (who) {
     var message = this.log.appendChild(el('div', 'cxbot-msg cxbot-msg--' + who));
-    message.appendChild(srOnly(who === 'bot' ? 'cxbot said:' : 'You said:'));
+    message.appendChild(srOnly(this.words.t(who === 'bot' ? 'bot_said' : 'you_said')));
     return message;
   };
 
@@ -375,7 +494,7 @@
     var title = null;
     if (text) {
       var body = message.appendChild(el('div', 'cxbot-bubble'));
-      body.appendChild(renderText(text, this.config.webhook));
+      body.appendChild(renderText(text, this.config.webhook, this.words));
       title = body.querySelector('.cxbot-title');
       if (title) this.lastTitle = title.textContent;
     }
@@ -387,11 +506,11 @@
       // cxbot sends a result's chart as a message of its own right after the result text, whose
       // title (the stage line) and dimension lines say in words what the chart shows.
       img.alt = typeof data.alt === 'string' && data.alt ? plainText(data.alt)
-        : this.lastTitle ? 'Chart of the scores above. ' + this.lastTitle : 'Chart of your results';
+        : this.lastTitle ? this.words.t('chart_alt_for', { title: this.lastTitle }) : this.words.t('chart_alt');
       img.decoding = 'async';
       img.referrerPolicy = 'no-referrer';
       img.src = image.href;
-      var zoom = figure.appendChild(linkTo(image, ''));
+      var zoom = figure.appendChild(linkTo(image, '', this.words));
       zoom.classList.add('cxbot-image-link');
       zoom.insertBefore(img, zoom.firstChild);
     }
@@ -406,7 +525,7 @@
     var chat = this;
     var group = message.appendChild(el('div', 'cxbot-buttons'));
     group.setAttribute('role', 'group');
-    group.setAttribute('aria-label', title ? 'Options: ' + title : 'Options');
+    group.setAttribute('aria-label', title ? this.words.t('options_for', { title: title }) : this.words.t('options'));
     buttons.forEach(function (spec) {
       var label = decodeEntities(spec.title);
       var button = group.appendChild(el('button', 'cxbot-option', label));
@@ -427,7 +546,7 @@
     var chat = this;
     setDisabled(group, true);
     button.classList.add('is-chosen');
-    var mark = button.appendChild(srOnly(' (chosen)'));
+    var mark = button.appendChild(srOnly(' ' + this.words.t('chosen')));
     var resend = function () { chat.choose(group, button, payload, label); };
     this.send(payload, label, { fromButton: true, resend: resend }).then(function (ok) {
       if (ok) return;
@@ -485,10 +604,13 @@
         mode: 'cors',
         credentials: 'omit',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({ sender: sender, message: message }),
+        body: JSON.stringify(chat.body(sender, message)),
         signal: signal,
       });
-    }).then(checkStatus).then(function (replies) {
+    }).then(function (response) {
+      if (response.ok) chat.followLanguage(response.headers.get('Content-Language'));
+      return checkStatus(response);
+    }).then(function (replies) {
       if (!Array.isArray(replies)) throw new SyntaxError('the answer is not a list of messages');
       chat.showReplies(replies, options);
       return true;
@@ -497,12 +619,19 @@
       if (mine) mine.remove();
       if (options.typed && !chat.input.value) chat.input.value = message;
       chat.failed = { message: message, shown: shown, options: options };
-      chat.showError(describeError(err));
+      chat.showError(describeError(err, chat.words));
       return false;
     }).finally(function () {
       if (timer) clearTimeout(timer);
       chat.setBusy(false);
     });
+  };
+
+  /** A webhook request's body: the message, and the visitor's language as a hint. */
+  Chat.prototype.body = function (sender, message) {
+    var body = { sender: sender, message: message };
+    if (this.language) body.metadata = { language: this.language };
+    return body;
   };
 
   /** This browser's visitor id: the kept one, or a new one from the server (kept for next time). */
@@ -516,19 +645,17 @@
     });
   };
 
-  function describeError(err) {
-    var wait = err && err.retryAfter ? ' in ' + err.retryAfter + ' seconds' : ' in a moment';
-    if (err && err.status === 429) return 'That was a lot of messages at once. Please try again' + wait + '.';
-    if (err && err.status === 503) return 'The chat server is busy right now. Please try again' + wait + '.';
-    if (err && err.status >= 500) {
-      return 'The chat server ran into a problem (error ' + err.status + '). Please try again in a moment.';
-    }
-    if (err && err.status) {
-      return 'The chat server could not take that message (error ' + err.status + ').';
-    }
-    if (err && err.name === 'AbortError') return 'The chat server took too long to answer.';
-    if (err instanceof SyntaxError) return 'The chat server sent an answer this page could not read.';
-    return 'Sorry, the chat server can\u2019t be reached right now. Check your connection and try again.';
+  function describeError(err, words) {
+    var seconds = err && err.retryAfter;
+    var wait = seconds === 1 ? words.t('try_again_in_one')
+      : seconds ? words.t('try_again_in', { seconds: seconds }) : words.t('try_again_soon');
+    if (err && err.status === 429) return words.t('error_too_many') + ' ' + wait;
+    if (err && err.status === 503) return words.t('error_busy') + ' ' + wait;
+    if (err && err.status >= 500) return words.t('error_server', { status: err.status }) + ' ' + words.t('try_again_soon');
+    if (err && err.status) return words.t('error_refused', { status: err.status });
+    if (err && err.name === 'AbortError') return words.t('error_timeout');
+    if (err instanceof SyntaxError) return words.t('error_unreadable');
+    return words.t('error_unreachable');
   }
 
   Chat.prototype.showReplies = function (replies, options) {
@@ -557,13 +684,19 @@
   function start() {
     var config = readConfig();
     ensureStylesheet();
-    var chat = new Chat(mountPoint(), config);
-    // "/start" resumes an open run, or offers the assessments; a framework picks one straight away,
-    // and a join link joins its campaign (or carries on in it).
-    var first = '/start';
-    if (config.join) first = '/join ' + config.join;
-    else if (config.framework) first = '/start ' + config.framework;
-    chat.send(first, null);
+    var languages = browserLanguages();
+    fetchWords(config.strings, languages).then(function (found) {
+      // The hint is the language the server matched, else the browser's first (the server then
+      // answers in its default language, and knows what the visitor speaks).
+      var language = found && found.matched ? found.locale : languages[0] || '';
+      var chat = new Chat(mountPoint(), config, new Words(found), language);
+      // "/start" resumes an open run, or offers the assessments; a framework picks one straight
+      // away, and a join link joins its campaign (or carries on in it).
+      var first = '/start';
+      if (config.join) first = '/join ' + config.join;
+      else if (config.framework) first = '/start ' + config.framework;
+      chat.send(first, null);
+    });
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
