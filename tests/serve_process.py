@@ -78,10 +78,15 @@ def lower_descriptor_limit(soft: int) -> Callable[[], None]:
 
 @asynccontextmanager
 async def serving(
-    tmp_path: Path, *, preexec_fn: Callable[[], None] | None = None, **settings: str
+    tmp_path: Path,
+    *,
+    preexec_fn: Callable[[], None] | None = None,
+    start_within: float = START_TIMEOUT,
+    **settings: str,
 ) -> AsyncIterator[Served]:
     """`cxbot serve` on 127.0.0.1 at a free port, with `settings` (CXBOT_* names) in its environment;
-    stopped (killed if it will not stop) at the end."""
+    stopped (killed if it will not stop) at the end. `start_within`: the seconds it may take to
+    serve (more for several processes starting at once on a busy machine)."""
     env = {
         **os.environ,
         "CXBOT_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
@@ -102,7 +107,7 @@ async def serving(
     served = Served(process)
     collecting = asyncio.create_task(served.collect())
     try:
-        found = await served.wait_for(r"serving on http://127\.0\.0\.1:(\d+)/")
+        found = await served.wait_for(r"serving on http://127\.0\.0\.1:(\d+)/", start_within)
         served.port = int(found.group(1))
         yield served
     finally:

@@ -32,12 +32,13 @@ SEND_RATE = "4"
 class Receiver:
     """An integration's callback endpoint on 127.0.0.1 that answers slowly and records each POST."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
         self.received: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
         self.url = ""
 
     async def accept(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(RECEIVER_DELAY)
+        await asyncio.sleep(self.delay)
         messages = await request.json()
         self.received[messages[0]["recipient_id"]].append(messages)
         return web.json_response({})
@@ -47,8 +48,9 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def receiving() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
+async def receiving(delay: float = RECEIVER_DELAY) -> AsyncIterator[Receiver]:
+    """A `Receiver` listening on 127.0.0.1, answering each POST after `delay` seconds."""
+    receiver = Receiver(delay)
     app = web.Application()
     app.router.add_post("/cb", receiver.accept)
     runner = web.AppRunner(app, access_log=None)
