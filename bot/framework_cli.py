@@ -16,7 +16,9 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.translation_check import check_overlay, is_overlay, overlays_in
-from frameworks.loader import BUILT_IN_DIR, FrameworkError, counted, json_schema, load_framework
+from frameworks.calculator import Calculator
+from frameworks.calculator_outline import calculator_outline
+from frameworks.loader import BUILT_IN_DIR, FrameworkError, counted, json_schema, load_file
 from frameworks.outline import outline
 from frameworks.registry import FrameworkRegistry
 from frameworks.schema import Framework
@@ -69,7 +71,7 @@ def list_frameworks(_: argparse.Namespace) -> int:
     except FrameworkError as error:
         print(error, file=sys.stderr)
         return INVALID
-    for framework in registry.all():
+    for framework in registry.offered():  # the assessments, then the calculators
         print(f"{framework.id}\t{framework.version}\t{framework.title}")
     return VALID
 
@@ -79,11 +81,12 @@ def show_framework(args: argparse.Namespace) -> int:
     wanted: str = args.framework
     try:
         if wanted.endswith((LOADED, ".yml")) or Path(wanted).is_file():
-            framework: Framework | None = load_framework(Path(wanted))
-            offered: tuple[Framework, ...] = ()
+            framework: Framework | Calculator | None = load_file(Path(wanted))
+            offered: tuple[Framework | Calculator, ...] = ()
         else:
             registry = FrameworkRegistry.from_directories(Settings().framework_dirs())
-            framework, offered = registry.get(wanted), registry.all()
+            framework = registry.get(wanted) or registry.calculator(wanted)
+            offered = registry.offered()
     except FrameworkError as error:
         print(error, file=sys.stderr)
         return INVALID
@@ -93,7 +96,7 @@ def show_framework(args: argparse.Namespace) -> int:
             f"cxbot: no framework {wanted!r} is offered (the ids are: {ids}); or give a file", file=sys.stderr
         )
         return USAGE
-    print(outline(framework))
+    print(calculator_outline(framework) if isinstance(framework, Calculator) else outline(framework))
     return VALID
 
 
@@ -108,13 +111,15 @@ def validate_paths(args: argparse.Namespace) -> int:
     deployed = _deployed(exclude=frameworks)
     others = {framework_id: path for framework_id, (path, _) in deployed.items()}
     mine: dict[str, Path] = {}
-    translatable = {framework_id: framework for framework_id, (_, framework) in deployed.items()}
+    translatable = {
+        key: framework for key, (_, framework) in deployed.items() if isinstance(framework, Framework)
+    }
     invalid = False
     for path in frameworks:
         report, framework = _check(path, others, mine)
         print(report)
         invalid = invalid or framework is None
-        if framework is not None:
+        if isinstance(framework, Framework):
             translatable[framework.id] = framework  # an overlay is checked against the file being checked
     for path in overlays:
         report, ok = check_overlay(path, translatable)
@@ -129,11 +134,13 @@ def print_schema(_: argparse.Namespace) -> int:
     return VALID
 
 
-def _check(path: Path, others: dict[str, Path], mine: dict[str, Path]) -> tuple[str, Framework | None]:
+def _check(
+    path: Path, others: dict[str, Path], mine: dict[str, Path]
+) -> tuple[str, Framework | Calculator | None]:
     """One file's report line(s), and the framework if it is valid; an id another file already uses
     is a problem (the bot would refuse to start with both)."""
     try:
-        framework = load_framework(path)
+        framework = load_file(path)
     except FrameworkError as error:
         return str(error), None
     clash = mine.get(framework.id) or others.get(framework.id)
@@ -143,9 +150,19 @@ def _check(path: Path, others: dict[str, Path], mine: dict[str, Path]) -> tuple[
             None,
         )
     mine[framework.id] = path
-    questions = counted(len(framework.questions), "question")
     note = "" if path.suffix == LOADED else f"; cxbot loads only files named *{LOADED}: rename it"
-    return f"{path}: OK ({framework.id}, version {framework.version}, {questions}){note}", framework
+    return (
+        f"{path}: OK ({framework.id}, version {framework.version}, {_contents(framework)}){note}",
+        framework,
+    )
+
+
+def _contents(framework: Framework | Calculator) -> str:
+    """ "11 questions", or for a calculator "a calculator: 6 inputs, 10 figures"."""
+    if isinstance(framework, Framework):
+        return counted(len(framework.questions), "question")
+    inputs = counted(len(framework.inputs), "input")
+    return f"a calculator: {inputs}, {counted(len(framework.figures), 'figure')}"
 
 
 def _framework_files(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
@@ -164,16 +181,16 @@ def _framework_files(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     return files, unusable
 
 
-def _deployed(exclude: Sequence[Path]) -> dict[str, tuple[Path, Framework]]:
+def _deployed(exclude: Sequence[Path]) -> dict[str, tuple[Path, Framework | Calculator]]:
     """The framework files the bot would load beside the ones being checked, by id (a file that is
     itself broken is that file's problem, not this check's)."""
     skipped = {path.resolve() for path in exclude}
-    found: dict[str, tuple[Path, Framework]] = {}
+    found: dict[str, tuple[Path, Framework | Calculator]] = {}
     for path in _loaded_files():
         if path.resolve() in skipped:
             continue
         try:
-            framework = load_framework(path)
+            framework = load_file(path)
         except FrameworkError:
             continue
         found.setdefault(framework.id, (path, framework))

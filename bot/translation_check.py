@@ -23,8 +23,8 @@ from frameworks.translations import (
 
 def is_overlay(path: Path) -> bool:
     """An overlay rather than a framework: in a `translations/` folder, or named `<id>.<locale>.yaml`."""
-    _, dot, locale = path.name.removesuffix(".yaml").rpartition(".")
-    return path.parent.name == FOLDER or bool(dot and LOCALE.match(locale))
+    locale = Path(path.stem).suffix.removeprefix(".")  # a framework named `x.yml` has no locale
+    return path.parent.name == FOLDER or bool(locale and LOCALE.match(locale))
 
 
 def overlays_in(folder: Path) -> list[Path]:

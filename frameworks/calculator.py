@@ -21,7 +21,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from frameworks import expressions as x
 from frameworks.amounts import parse_amount
@@ -83,7 +83,19 @@ def _condition(text: str) -> str:
     return text
 
 
-Formula = Annotated[str, BeforeValidator(_as_text), Field(min_length=1), AfterValidator(_formula)]
+FORMULA_SCHEMA = {
+    "anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}],
+    "description": "A number, or a formula over inputs and figures defined before: + - * /, "
+    "parentheses, min, max, sum, round",
+}
+"""What editors are told a formula is (a plain number is one too, as in `min: 1`)."""
+Formula = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    Field(min_length=1),
+    AfterValidator(_formula),
+    WithJsonSchema(FORMULA_SCHEMA),
+]
 Condition = Annotated[str, Field(min_length=1), AfterValidator(_condition)]
 
 

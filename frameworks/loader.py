@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from frameworks.calculator import CALCULATOR, Calculator, calculator_version
+from frameworks.calculator import CALCULATOR, IDENTIFIER, Calculator, calculator_version
 from frameworks.schema import SLUG_PATTERN, Framework, Place, Problems
 
 BUILT_IN_DIR = Path(__file__).resolve().parent
@@ -61,7 +61,7 @@ def load_file(path: Path) -> Framework | Calculator:
     try:
         framework = schema.model_validate(data)
     except ValidationError as error:
-        found += [problem for item in error.errors() for problem in _problems(item)]
+        found += [problem for item in error.errors() for problem in _problems(item, schema)]
     if found:
         raise FrameworkError(_describe(path, root, found))
     if isinstance(framework, Calculator):
@@ -91,15 +91,23 @@ def framework_of_content(data: dict[str, Any], version: str) -> Framework:
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a framework file, for editors: JSON Schema draft 7, which YAML editor
-    extensions read whatever their version (the checks across the framework, such as stage bands,
-    are the loader's: `cxbot frameworks validate`)."""
-    schema = Framework.model_json_schema(ref_template="#/definitions/{model}")
-    definitions = schema.pop("$defs", {})
-    schema["properties"].pop("version", None)  # derived from the content: a file must not set it
+    extensions read whatever their version. A file with `kind: calculator` is read as a calculator,
+    any other as an assessment (the checks across a file, such as stage bands or the names a formula
+    reads, are the loader's: `cxbot frameworks validate`)."""
+    definitions: dict[str, Any] = {}
+    for model in (Framework, Calculator):
+        schema = model.model_json_schema(ref_template="#/definitions/{model}")
+        definitions.update(schema.pop("$defs", {}))
+        schema["properties"].pop("version", None)  # derived from the content: a file must not set it
+        definitions[model.__name__] = schema
+    is_calculator = {"properties": {"kind": {"const": CALCULATOR}}, "required": ["kind"]}
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
-        **schema,
-        "title": "cxbot assessment framework",
+        "title": "cxbot framework file (an assessment, or a calculator with kind: calculator)",
+        "type": "object",
+        "if": is_calculator,
+        "then": {"$ref": "#/definitions/Calculator"},
+        "else": {"$ref": "#/definitions/Framework"},
         "definitions": definitions,
     }
 
@@ -145,15 +153,20 @@ def _yaml_problem(path: Path, error: yaml.YAMLError) -> str:
 
 
 def _describe(path: Path, root: Any, found: list[Found]) -> str:
+    located = sorted(((_line_of(root, place), place, message) for place, message in found), key=_by_line)
     lines = [f"{path}: {counted(len(found), 'problem')}"]
-    for place, message in found:
-        line = _line_of(root, place)
+    for line, place, message in located:
         where = f"line {line}, " if line else ""
         lines.append(f"  {where}at {_dotted(place) or 'top level'}: {message}")
     return "\n".join(lines)
 
 
-def _problems(item: ErrorDetails) -> Iterator[Found]:
+def _by_line(problem: tuple[int | None, Place, str]) -> int:
+    """Problems in the order of the file (a problem with no line first: it is about the whole)."""
+    return problem[0] or 0
+
+
+def _problems(item: ErrorDetails, schema: type[BaseModel]) -> Iterator[Found]:
     """pydantic's error as problems with a place: the checks across the framework report several
     problems in one error, each with its own place."""
     place = tuple(item["loc"])
@@ -162,10 +175,10 @@ def _problems(item: ErrorDetails) -> Iterator[Found]:
         for problem in error.problems:
             yield (*place, *problem.at), problem.message
     else:
-        yield place, _message(item)
+        yield place, _message(item, schema)
 
 
-def _message(item: ErrorDetails) -> str:
+def _message(item: ErrorDetails, schema: type[BaseModel]) -> str:
     """What is wrong, said as what to do about it where pydantic's own words are not enough."""
     kind, ctx = item["type"], item.get("ctx", {})
     if kind == "value_error":
@@ -174,9 +187,14 @@ def _message(item: ErrorDetails) -> str:
         return "is required: add it"
     if kind == "extra_forbidden":
         key = item["loc"][-1]
-        known = _keys_at(tuple(item["loc"][:-1]))
+        known = _keys_at(tuple(item["loc"][:-1]), schema)
         allowed = f": the keys here are {', '.join(known)}" if known else ""
         return f"unknown key {key!r} (a typo?){allowed}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == IDENTIFIER:
+        return (
+            "must be a name for formulas: lower-case letters, digits and _, starting with a letter, at "
+            "most 32 characters (no hyphens: one-off reads as one minus off, so write one_off)"
+        )
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == SLUG_PATTERN:
         return (
             "must be a short id: lower-case letters, digits and hyphens, starting with a letter or "
@@ -185,9 +203,9 @@ def _message(item: ErrorDetails) -> str:
     return item["msg"]
 
 
-def _keys_at(place: Place) -> list[str]:
+def _keys_at(place: Place, schema: type[BaseModel]) -> list[str]:
     """The keys the part of the schema at this place takes (empty if it is not a mapping of keys)."""
-    model: type[BaseModel] | None = Framework
+    model: type[BaseModel] | None = schema
     for part in place:
         if isinstance(part, int) or model is None:
             continue

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -76,20 +77,31 @@ PLACEHOLDER_HOSTS = re.compile(r"(^|\.)(example(\.(com|net|org))?|test|invalid|l
 """Names reserved for examples and tests (RFC 2606 and 6761): never a real resource's address."""
 
 
+PLACEHOLDER = (
+    "looks like a placeholder, not a confirmed address: give the real address, "
+    "or leave the url out (a title alone is better than a guessed link)"
+)
+
+
 def _not_placeholder(url: HttpUrl) -> HttpUrl:
     """Refuse an address that is a stand-in rather than one confirmed: `https://...`, a host that is
     not a public name (no dot, such as `https://todo`), or a name reserved for examples."""
     host = (url.host or "").rstrip(".")
     text = str(url)
     if "..." in text or "\u2026" in text or "." not in host.strip(".") or PLACEHOLDER_HOSTS.search(host):
-        raise ValueError(
-            "looks like a placeholder, not a confirmed address: give the real address, "
-            "or leave the url out (a title alone is better than a guessed link)"
-        )
+        raise ValueError(PLACEHOLDER)
     return url
 
 
-ConfirmedUrl = Annotated[HttpUrl, AfterValidator(_not_placeholder)]
+def _no_ellipsis(value: Any) -> Any:
+    """`https://...` or `https://…` is refused as a placeholder before it is read as an address (the
+    URL parser would otherwise call `…` an invalid domain name, which says nothing of the mistake)."""
+    if isinstance(value, str) and ("..." in value or "\u2026" in value):
+        raise ValueError(PLACEHOLDER)
+    return value
+
+
+ConfirmedUrl = Annotated[HttpUrl, BeforeValidator(_no_ellipsis), AfterValidator(_not_placeholder)]
 Provenance = Annotated[str, Field(min_length=10, max_length=400), AfterValidator(_single_line)]
 
 
