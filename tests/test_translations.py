@@ -76,6 +76,20 @@ def test_cx_maturity_in_portuguese_leaves_only_the_published_titles_in_english()
     }
 
 
+def test_the_pulse_check_in_portuguese_is_translated_whole() -> None:
+    both = translated("cx-pulse", PORTUGUESE)
+    overlay = Translations.from_directories().overlay("cx-pulse", PORTUGUESE)
+    assert overlay is not None
+    assert untranslated(both.english, overlay) == []
+    assert both.kept() == []
+    # the same words as the full assessment where the two share ids
+    maturity = translated("cx-maturity", PORTUGUESE).translated
+    assert [s.name for s in both.translated.stages] == [s.name for s in maturity.stages]
+    assert [p.label for p in both.translated.scale] == [p.label for p in maturity.scale]
+    shared = {d.id: d.name for d in maturity.dimensions}
+    assert all(d.name == shared[d.id] for d in both.translated.dimensions if d.id in shared)
+
+
 def test_a_translation_changes_words_never_scoring() -> None:
     both = translated("cx-maturity", PORTUGUESE)
     english, portuguese = both.english, both.translated
