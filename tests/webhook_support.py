@@ -63,10 +63,10 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def running_app(
-    settings: Settings,
+    settings: Settings, kind: type[Engine] = Engine
 ) -> AsyncIterator[tuple[TestClient[web.Request, web.Application], Engine]]:
-    """A client of the whole app served on 127.0.0.1, and the engine behind it."""
-    async with running_engine(settings) as engine:
+    """A client of the whole app served on 127.0.0.1, and the engine (of `kind`) behind it."""
+    async with running_engine(settings, kind) as engine:
         app = build_app(settings, engine)
         app[RESOLVER] = OfflineResolver()
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
