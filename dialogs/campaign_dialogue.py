@@ -94,13 +94,18 @@ class CampaignCommands:
         if framework is None:
             conv.say("join_unavailable", title=campaign.title)
             return
-        if (existing := conv.open_run_in(campaign.id)) is not None:
+        existing = conv.open_run_in(campaign.id)
+        if not campaign.is_open(conv.now):  # closed, or past its closing date before its job has run
+            if existing is None:
+                conv.say("join_closed", title=campaign.title)
+            else:
+                conv.abandon(existing)
+                conv.say("campaign_run_closed", ReplyKind.INFO, title=campaign.title)
+            return
+        if existing is not None:
             conv.choose_group_in(None)
             conv.resume(existing)
             self.dialogue.resume(conv)
-            return
-        if not campaign.is_open(conv.now):
-            conv.say("join_closed", title=campaign.title)
             return
         if member is not None and member.progress == COMPLETED and member.progress_round >= campaign.round:
             note = conv.cat.text("join_done_round", round=campaign.round) if campaign.round > 1 else ""

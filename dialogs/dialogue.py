@@ -149,6 +149,9 @@ class Dialogue:
         if framework is None and snapshot.invitation is not None:
             self.campaigns.accept(conv)
             return
+        if framework is None and codes.canonical(name, codes.INVITATION_LENGTH):
+            conv.say("campaign_invitation_unknown")  # used already, or mistyped
+            return
         if framework is None:
             self._offer(conv, conv.cat.text("unknown_framework", name=name[:64]))
             return
