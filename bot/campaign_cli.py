@@ -31,12 +31,12 @@ from dialogs.campaign_dialogue import (
     SCHEDULE_LIMITS,
     new_campaign,
 )
-from dialogs.campaign_queries import group_report
+from dialogs.campaign_queries import campaign_status, group_report
 from dialogs.campaign_view import dashboard_path, join_links
 from dialogs.engine import Engine
 from dialogs.report_csv import answer_sets_csv
 from dialogs.report_json import report_json
-from dialogs.report_view import report_replies, status_reply
+from dialogs.report_view import report_replies
 from dialogs.types import Reply
 from storage import campaign_admin as admin
 from storage import campaign_reads as reads
@@ -250,11 +250,7 @@ def _status(args: argparse.Namespace) -> int:
 async def _print_status(engine: Engine, args: argparse.Namespace) -> int:
     campaign = await _find(engine, args.code)
 
-    def job(conn: Any) -> Reply:
-        progress = reads.progress(conn, [campaign])[campaign.id]
-        return status_reply(engine.context.cat, campaign, progress, reads.nudge_outcomes(conn, campaign))
-
-    _print(await engine.store.read(job))
+    _print(await engine.store.read(partial(campaign_status, cat=engine.context.cat, campaign=campaign)))
     return 0
 
 

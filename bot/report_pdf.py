@@ -41,6 +41,7 @@ from dialogs.report_view import (
     summary_lines,
     trend_chart,
     trend_lines,
+    withheld_lines,
 )
 
 PAGE = (8.27, 11.69)
@@ -70,13 +71,8 @@ def report_pdf(cat: Catalogue, report: GroupReport, generated: date | None = Non
         pages = Pages()
         _title_block(pages, cat, report, title, generated or date.today())
         if report.withheld or report.overall is None:
-            withheld = cat.text(
-                "report_withheld",
-                min_group=report.min_group,
-                completed=report.completed,
-                needed=report.needed,
-            )
-            pages.paragraph(withheld)
+            for part in withheld_lines(cat, report):
+                pages.paragraph(part)
         else:
             _body(pages, cat, report)
         return pages.pdf(title)

@@ -8,6 +8,7 @@ campaign gets the same refusal whether or not the code exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
@@ -16,7 +17,7 @@ from dialogs.campaign_dialogue import QUERIES
 from dialogs.catalogue import Catalogue
 from dialogs.commands import Command
 from dialogs.conversation import Context
-from dialogs.group_report import GroupReport, build_report
+from dialogs.group_report import ROUND_CLOSED, ROUND_OPEN, ROUND_PAST, GroupReport, build_report
 from dialogs.pinning import load_versions
 from dialogs.report_view import report_replies, status_reply
 from dialogs.types import Inbound, Reply, ReplyKind
@@ -24,7 +25,7 @@ from storage import campaign_reads as reads
 from storage.campaign_records import CampaignRecord
 from storage.campaign_repository import campaign_by_code, campaign_by_dashboard, role
 from storage.executor import as_executor
-from storage.report_queries import report_numbers
+from storage.report_queries import publication, report_numbers
 
 
 def is_query(command: Command) -> bool:
@@ -47,8 +48,7 @@ def answer_query(conn: Connection, context: Context, inbound: Inbound, command: 
     if campaign is None:
         return [Reply(text=cat.text("campaign_refused", code=command.args[1][:32]), kind=ReplyKind.NOTICE)]
     if name == "status":
-        progress = reads.progress(conn, [campaign])[campaign.id]
-        return [status_reply(cat, campaign, progress, reads.nudge_outcomes(conn, campaign))]
+        return [campaign_status(conn, cat, campaign)]
     report = group_report(conn, context, campaign)
     if report is None:
         return [Reply(text=cat.text("join_unavailable", title=campaign.title), kind=ReplyKind.NOTICE)]
@@ -66,18 +66,41 @@ def run_by(conn: Connection, person: int | None, typed_code: str) -> CampaignRec
     return campaign
 
 
+def campaign_status(conn: Connection, cat: Catalogue, campaign: CampaignRecord) -> Reply:
+    """The campaign's progress in its current round, what of it is in the report, and reminders."""
+    progress = reads.progress(conn, [campaign])[campaign.id]
+    published = publication(conn, campaign.id, campaign.round)
+    state = round_state(campaign, campaign.round)
+    return status_reply(cat, campaign, progress, reads.nudge_outcomes(conn, campaign), published, state)
+
+
+def round_state(campaign: CampaignRecord, round_: int) -> str:
+    """Whether a round still takes answers: closed with its campaign, past once a later one opened."""
+    if not campaign.is_open(datetime.now(UTC)):
+        return ROUND_CLOSED
+    return ROUND_PAST if round_ < campaign.round else ROUND_OPEN
+
+
 def group_report(
     conn: Connection, context: Context, campaign: CampaignRecord, round_: int | None = None
 ) -> GroupReport | None:
     """A round's report (the current one unless named), read with the framework version the round
     opened with; None if that version cannot be had."""
-    numbers = report_numbers(conn, campaign.id, round_ or campaign.round, campaign.min_group)
+    number = round_ or campaign.round
+    numbers = report_numbers(conn, campaign.id, number, campaign.min_group)
     key = (campaign.framework_id, numbers.framework_version)
     load_versions(context.frameworks, as_executor(conn), [key])
     framework = context.frameworks.pinned(*key)
     if framework is None:
         return None
-    return build_report(framework, campaign.title, codes.shown(campaign.code), numbers)
+    return build_report(
+        framework,
+        campaign.title,
+        codes.shown(campaign.code),
+        numbers,
+        grouped=bool(campaign.groups),
+        round_state=round_state(campaign, number),
+    )
 
 
 @dataclass(frozen=True, slots=True)

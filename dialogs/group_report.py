@@ -1,7 +1,8 @@
 """A campaign round's report as values every renderer shares (chat text, JSON, CSV, PDF, dashboard).
 
 Built from `storage.report_queries.ReportNumbers`, which already withheld what privacy requires:
-a withheld report has no scores here either, so no renderer can show what the query did not give.
+its figures are over published answer sets only, and a withheld report has no scores here either,
+so no renderer can show what the query did not give. What is pending is only counted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from frameworks.group_scoring import (
 )
 from frameworks.schema import Dimension, Framework, Question, Stage
 from storage.records import OVERALL
-from storage.report_queries import Histogram, ReportNumbers
+from storage.report_queries import Histogram, Pending, ReportNumbers
+
+ROUND_OPEN = "open"
+ROUND_PAST = "past"
+ROUND_CLOSED = "closed"
+"""Whether a round still takes answers (see `GroupReport.round_state`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,7 @@ class GroupLine:
     withheld: bool
     overall: GroupScore | None = None
     dimensions: tuple[tuple[Dimension, GroupScore | None], ...] = ()
+    pending: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +66,34 @@ class GroupReport:
     roadmap: tuple[RoadmapItem, ...] = ()
     groups: tuple[GroupLine, ...] = ()
     trend: tuple[TrendPoint, ...] = field(default=())
+    pending: tuple[Pending, ...] = ()
+    """Finished answer sets not in the report yet, per group (see `storage.report_queries`)."""
+    needed: int = 0
+    """While withheld: how many more must finish (in the group closest to the minimum)."""
+    grouped: bool = False
+    """Whether the campaign has groups (each publishes its own answers)."""
+    round_state: str = ROUND_OPEN
+    """`ROUND_OPEN`, `ROUND_PAST` (a later round has opened: few more will finish this one) or
+    `ROUND_CLOSED` (the campaign closed: nobody more will, so what is pending stays out)."""
 
     @property
-    def needed(self) -> int:
-        return max(self.min_group - self.completed, 0)
+    def pending_count(self) -> int:
+        return sum(p.count for p in self.pending)
+
+    @property
+    def finished(self) -> int:
+        """Everyone who finished on the round's version: in the report or not yet."""
+        return self.completed + self.pending_count
 
 
-def build_report(framework: Framework, title: str, code: str, numbers: ReportNumbers) -> GroupReport:
+def build_report(
+    framework: Framework,
+    title: str,
+    code: str,
+    numbers: ReportNumbers,
+    grouped: bool = False,
+    round_state: str = ROUND_OPEN,
+) -> GroupReport:
     """The report of one round (only counts when the numbers were withheld)."""
     head = GroupReport(
         framework,
@@ -77,6 +105,10 @@ def build_report(framework: Framework, title: str, code: str, numbers: ReportNum
         numbers.withheld,
         numbers.other_versions,
         trend=_trend(framework, numbers),
+        pending=numbers.pending,
+        needed=numbers.needed,
+        grouped=grouped,
+        round_state=round_state,
     )
     if numbers.withheld:
         return head
@@ -97,6 +129,7 @@ def build_report(framework: Framework, title: str, code: str, numbers: ReportNum
                 g.withheld,
                 group_score(framework, g.scores.get(OVERALL, {})),
                 _dimensions(framework, g.scores),
+                g.pending,
             )
             for g in numbers.groups
         ),

@@ -1,7 +1,9 @@
 """A group report as JSON-ready data (the CLI's `--format json` and the dashboard).
 
 A withheld report keeps its shape, with every score null and no distributions, so a client can
-read `overall.score` either way and never finds a number the query withheld.
+read `overall.score` either way and never finds a number the query withheld. `completed` counts the
+answer sets the figures are over; `pending` those finished but not in the report yet (each group's
+go in together once there are at least `min_group`), and `pending_note` says so in words.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from dialogs.catalogue import Catalogue
 from dialogs.group_report import GroupReport
 from dialogs.render import level_label
+from dialogs.report_view import pending_lines
 from frameworks.group_scoring import GroupScore
 from frameworks.schema import Dimension
 
@@ -26,6 +29,18 @@ def report_json(cat: Catalogue, report: GroupReport) -> dict[str, Any]:
         "min_group": report.min_group,
         "withheld": report.withheld,
         "needed": report.needed,
+        "pending": report.pending_count,
+        "pending_groups": [
+            {"name": p.name or cat.text("report_group_none"), "pending": p.count} for p in report.pending
+        ]
+        if report.grouped
+        else [],
+        "pending_note": "\n".join(
+            pending_lines(cat, report.pending, report.min_group, report.grouped, report.round_state)
+        )
+        or None,
+        "round_state": report.round_state,
+        "grouped": report.grouped,
         "other_versions": report.other_versions,
         "scale": {"min": framework.scale_values[0], "max": framework.scale_values[-1]},
         "overall": _score(report.overall),
@@ -80,6 +95,7 @@ def report_json(cat: Catalogue, report: GroupReport) -> dict[str, Any]:
                 "name": group.name,
                 "completed": None if group.withheld else group.completed,
                 "withheld": group.withheld,
+                "pending": group.pending,
                 "overall": _score(None if group.withheld else group.overall),
                 "dimensions": _dimensions(() if group.withheld else group.dimensions),
             }

@@ -8,13 +8,14 @@ from __future__ import annotations
 from dialogs import codes
 from dialogs.campaign_view import dashboard_path, when
 from dialogs.catalogue import Catalogue
-from dialogs.group_report import GroupReport
+from dialogs.group_report import ROUND_CLOSED, ROUND_OPEN, GroupReport
 from dialogs.render import format_score, level_label, split_lines, text_bar
 from dialogs.types import PROFILE, Band, Chart, LevelChart, Link, Reply, ReplyKind, TrendChart
 from frameworks.group_scoring import GroupScore
 from frameworks.schema import Framework
 from storage.campaign_reads import Progress
 from storage.campaign_records import CampaignRecord
+from storage.report_queries import Pending, Publication, to_next_batch
 
 ROADMAP_SHOWN = 12
 
@@ -25,9 +26,7 @@ def report_replies(cat: Catalogue, report: GroupReport, dashboard_token: str) ->
     title = cat.text("report_title", title=report.title)
     dashboard = Link(cat.text("link_dashboard"), dashboard_path(dashboard_token))
     if report.withheld or report.overall is None:
-        text = cat.text(
-            "report_withheld", min_group=report.min_group, completed=report.completed, needed=report.needed
-        )
+        text = "\n\n".join(withheld_lines(cat, report))
         return [Reply(text=text, title=title, links=(dashboard,), kind=ReplyKind.RESULT)]
     replies = [_summary(cat, report, title, dashboard_token)]
     if report.groups:
@@ -48,6 +47,44 @@ def report_replies(cat: Catalogue, report: GroupReport, dashboard_token: str) ->
     ]
 
 
+def withheld_lines(cat: Catalogue, report: GroupReport) -> list[str]:
+    """Why a withheld report shows nothing, and (with groups, or once the round is over) what waits."""
+    if report.round_state != ROUND_OPEN:
+        lines = [cat.text("report_withheld_over", min_group=report.min_group)]
+    else:
+        key = "report_withheld_groups" if report.grouped else "report_withheld"
+        lines = [cat.text(key, min_group=report.min_group, completed=report.finished, needed=report.needed)]
+    if report.grouped or report.round_state != ROUND_OPEN:
+        lines += pending_lines(cat, report.pending, report.min_group, report.grouped, report.round_state)
+    return lines
+
+
+def pending_lines(
+    cat: Catalogue, pending: tuple[Pending, ...], min_group: int, grouped: bool, state: str
+) -> list[str]:
+    """How many finished answer sets are not in the report yet, per group where there are groups,
+    and why; nothing when none are."""
+    count = sum(p.count for p in pending)
+    if not count:
+        return []
+    items = ""
+    if grouped:
+        names = (p.name or cat.text("report_group_none") for p in pending)
+        items = cat.text(
+            "report_pending_items",
+            items=", ".join(f"{n} {p.count}" for n, p in zip(names, pending, strict=True)),
+        )
+    first = cat.text(
+        "report_left_out" if state == ROUND_CLOSED else "report_pending", pending=count, items=items
+    )
+    if state == ROUND_OPEN:
+        key = "report_pending_open_groups" if grouped else "report_pending_open"
+    else:
+        key = f"report_pending_{state}"
+    why = cat.text(key, min_group=min_group, needed=to_next_batch(pending, min_group))
+    return [f"{first} {why}"]
+
+
 def _summary(cat: Catalogue, report: GroupReport, title: str, token: str) -> Reply:
     text = "\n".join(summary_lines(cat, report))
     return Reply(text=text, title=title, chart=profile_chart(report.framework, report, token))
@@ -60,6 +97,8 @@ def summary_lines(cat: Catalogue, report: GroupReport) -> list[str]:
     lines = [overall_line(cat, report, report.overall)]
     stages = ", ".join(f"{stage.name} {count}" for stage, count in report.stages)
     lines.append(cat.text("report_stage_distribution", items=stages))
+    if waiting := pending_lines(cat, report.pending, report.min_group, report.grouped, report.round_state):
+        lines += ["", *waiting]
     lines.append("")
     lines += dimension_lines(cat, report)
     if report.weakest:
@@ -240,9 +279,15 @@ def trend_chart(cat: Catalogue, report: GroupReport, token: str) -> TrendChart:
 
 
 def status_reply(
-    cat: Catalogue, campaign: CampaignRecord, progress: Progress, nudges: dict[str, int]
+    cat: Catalogue,
+    campaign: CampaignRecord,
+    progress: Progress,
+    nudges: dict[str, int],
+    published: Publication,
+    state: str = ROUND_OPEN,
 ) -> Reply:
-    """Who has joined, started and finished (counts and when each last moved) and reminder outcomes."""
+    """Who has joined, started and finished (counts and when each last moved), how many finished
+    answer sets are in the report and how many wait (per group), and reminder outcomes."""
     lines = [
         cat.text(
             "status_lines",
@@ -260,6 +305,8 @@ def status_reply(
             unreachable=nudges.get("unreachable", 0),
         )
     ]
+    lines.append(cat.text("status_in_report", published=published.completed))
+    lines += pending_lines(cat, published.pending, campaign.min_group, bool(campaign.groups), state)
     gap = f"{campaign.reminder_gap_hours / 24:g}"
     lines.append(cat.text("status_reminder_limits", max=campaign.max_reminders, days=gap))
     if campaign.closed_at is not None:

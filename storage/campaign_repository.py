@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,9 +149,20 @@ def set_fact(db: Executor, name: str, value: str) -> None:
 
 @on_executor
 def untally_participant(db: Executor, participant_id: int) -> None:
-    """Take the person's finished campaign runs out of the tallies (before they are erased)."""
-    found = db.rows(sql.TALLIED_OF, {"participant": participant_id})
-    for tallied in found:
+    """Take the person's published campaign runs out of the tallies (before they are erased; a
+    pending run was never counted, and goes with the run)."""
+    rounds = {
+        (row.campaign_id, row.round) for row in db.rows(sql.TALLIED_OF, {"participant": participant_id})
+    }
+    if not rounds:
+        return
+    for campaign_id, round_ in sorted(rounds):  # in order, so two erasures never wait for each other
+        db.first(sql.LOCK_ROUND, {"campaign": campaign_id, "round": round_})
+    # read again under the locks: a finish may have just published one of them
+    published = [
+        row for row in db.rows(sql.TALLIED_OF, {"participant": participant_id}) if row.batch is not None
+    ]
+    for tallied in published:
         key = {
             "key_campaign_id": tallied.campaign_id,
             "key_round": tallied.round,
@@ -159,8 +171,27 @@ def untally_participant(db: Executor, participant_id: int) -> None:
         }
         rows = [{**key, "key_kind": k, "key_part": p, "key_a": a, "key_b": b} for k, p, a, b in tallied.rows]
         db.many(sql.TAKE_FROM_TALLY, rows)
-    if found:
+    if published:
         db.run(sql.DROP_EMPTY_TALLIES, {})
+
+
+def publish_pending(db: Executor, key: dict[str, Any], min_group: int, batch: int) -> int:
+    """Add a group's pending runs to the tallies together, if there are at least `min_group` of
+    them (the caller holds the round's lock); how many were published."""
+    params = {
+        "campaign": key["campaign_id"],
+        "round": key["round"],
+        "version": key["framework_version"],
+        "group": key["group_id"],
+    }
+    pending = db.rows(sql.PENDING_IN_GROUP, params)
+    if len(pending) < min_group:
+        return 0
+    counts = Counter((kind, part, a, b) for row in pending for kind, part, a, b in row.rows)
+    rows = [{**key, "kind": k, "part": p, "a": a, "b": b, "n": n} for (k, p, a, b), n in counts.items()]
+    db.many(sql.ADD_TO_TALLY[db.dialect], rows)
+    db.run(sql.PUBLISH, {"runs": [row.run_id for row in pending], "batch": batch})
+    return len(pending)
 
 
 class CampaignWriter:
@@ -264,18 +295,13 @@ class CampaignWriter:
             self._add_staff(change.campaign_id, participant_id, FACILITATOR)
 
     def tally(self, participant_id: int, run_id: int, change: TallyRun) -> None:
-        """Count a finished run into its round's tallies, in the person's group, and remember what
-        was counted."""
+        """Keep what a finished run adds to its round's tallies, in the person's group, as pending;
+        publish the group's pending runs together once there are enough of them."""
         member = {"campaign": change.campaign_id, "participant": participant_id}
         group = self.db.scalar_or_none(sql.GROUP_OF_MEMBER, member) or 0
-        key = {
-            "campaign_id": change.campaign_id,
-            "round": change.round,
-            "framework_version": change.framework_version,
-            "group_id": group,
-        }
-        rows = [{**key, "kind": k, "part": p, "a": a, "b": b, "n": 1} for k, p, a, b in change.rows]
-        self.db.many(sql.ADD_TO_TALLY[self.dialect], rows)
+        min_group = self.db.scalar_or_none(
+            sql.LOCK_ROUND, {"campaign": change.campaign_id, "round": change.round}
+        )
         params = {
             "run_id": run_id,
             "campaign": change.campaign_id,
@@ -285,6 +311,15 @@ class CampaignWriter:
             "rows": [list(row) for row in change.rows],
         }
         self.db.run(sql.INSERT_TALLIED, params)
+        if min_group is None:  # the round is gone (cannot happen while runs refer to it): keep it pending
+            return
+        key = {
+            "campaign_id": change.campaign_id,
+            "round": change.round,
+            "framework_version": change.framework_version,
+            "group_id": group,
+        }
+        publish_pending(self.db, key, int(min_group), batch=run_id)
 
     def _schedule(self, _: int, change: ScheduleJob) -> None:
         """A repeating job; it replaces any earlier schedule of the same kind for the campaign."""

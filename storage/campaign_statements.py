@@ -375,6 +375,19 @@ TAKE_FROM_TALLY = (
 )
 DROP_EMPTY_TALLIES = delete(campaign_tallies).where(campaign_tallies.c.count <= 0)
 GROUP_OF_MEMBER = select(campaign_members.c.group_id).where(_member)
+LOCK_ROUND = (
+    select(campaigns.c.min_group)
+    .select_from(campaign_rounds)
+    .join(campaigns, campaigns.c.id == campaign_rounds.c.campaign_id)
+    .where(
+        campaign_rounds.c.campaign_id == bindparam("campaign"), campaign_rounds.c.number == bindparam("round")
+    )
+    .with_for_update(of=campaign_rounds)
+)
+"""PostgreSQL: the round's row, locked by whoever changes what of the round is published (a finish,
+an erasure) before reading what is pending, so two processes never publish the same runs or miss a
+batch between them; and the campaign's minimum group. Nothing else locks these rows (rounds are only
+ever added), so only publications wait for each other. SQLite has one writer anyway."""
 INSERT_TALLIED = tallied_runs.insert().values(
     run_id=bindparam("run_id"),
     campaign_id=bindparam("campaign"),
@@ -383,8 +396,22 @@ INSERT_TALLIED = tallied_runs.insert().values(
     group_id=bindparam("group"),
     rows=bindparam("rows", type_=tallied_runs.c.rows.type),
 )
+PENDING_IN_GROUP = select(tallied_runs.c.run_id, tallied_runs.c.rows).where(
+    tallied_runs.c.campaign_id == bindparam("campaign"),
+    tallied_runs.c.round == bindparam("round"),
+    tallied_runs.c.batch.is_(None),
+    tallied_runs.c.framework_version == bindparam("version"),
+    tallied_runs.c.group_id == bindparam("group"),
+)
+"""The finished runs of one group of a round (and framework version) not yet in the tallies."""
+PUBLISH = (
+    update(tallied_runs)
+    .where(tallied_runs.c.run_id.in_(bindparam("runs", expanding=True)), tallied_runs.c.batch.is_(None))
+    .values(batch=bindparam("batch"))
+)
 TALLIED_OF = (
     select(tallied_runs)
     .join(runs, runs.c.id == tallied_runs.c.run_id)
     .where(runs.c.participant_id == bindparam("participant"))
+    .order_by(tallied_runs.c.campaign_id, tallied_runs.c.round)
 )

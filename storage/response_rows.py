@@ -1,4 +1,5 @@
-"""A campaign round's answer sets for export: one row per person who finished, without identity.
+"""A campaign round's answer sets for export: one row per published answer set (the same people the
+report is over: a finished run waits until enough of its group have finished), without identity.
 
 Each row has a pseudonym (an HMAC of the run with the campaign's own secret key, so the same person
 has unrelated pseudonyms in two campaigns and nobody can recompute them), the round, the framework
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from storage.report_queries import report_numbers
-from storage.tables import answers, campaign_groups, campaign_members, campaigns, runs
+from storage.tables import answers, campaign_groups, campaign_members, campaigns, runs, tallied_runs
 
 PSEUDONYM_HEX = 12
 
@@ -30,6 +31,7 @@ ANSWER_SETS = (
         answers.c.value,
     )
     .select_from(runs)
+    .join(tallied_runs, (tallied_runs.c.run_id == runs.c.id) & tallied_runs.c.batch.is_not(None))
     .join(
         campaign_members,
         (campaign_members.c.campaign_id == runs.c.campaign_id)
@@ -55,7 +57,7 @@ class AnswerSet:
 
 
 def answer_sets(conn: Connection, campaign_id: int, round_: int, min_group: int) -> list[AnswerSet] | None:
-    """Every finished answer set of the round in random order; None while the report is withheld."""
+    """Every published answer set of the round in random order; None while the report is withheld."""
     numbers = report_numbers(conn, campaign_id, round_, min_group)
     if numbers.withheld:
         return None

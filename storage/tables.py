@@ -251,9 +251,18 @@ tallied_runs = Table(
     Column("framework_version", String(16), nullable=False),
     Column("group_id", Integer, nullable=False),
     Column("rows", JSON, nullable=False),
+    Column("batch", Integer),
+    Index("ix_tallied_runs_pending", "campaign_id", "round", "batch"),
 )
-"""What each finished campaign run added to `campaign_tallies`, so erasing the person takes exactly
-that away again (and tests can check that the tallies are the sum of these)."""
+"""What each finished campaign run adds to `campaign_tallies`, so erasing the person takes exactly
+that away again (and tests can check that the tallies are the sum of these).
+
+A run is counted in the tallies only when it is published with others: `batch` is NULL while it is
+pending, and once at least the campaign's minimum group of its round, framework version and group
+are pending they are added together and all marked with the id of the run whose finish completed
+the batch (0: published one by one before batches existed, migration 0006). So the report never
+changes by fewer than the minimum group of people, and no one's answers can be had by subtracting
+one reading from the next."""
 
 service_facts = Table(
     "service_facts",

@@ -83,7 +83,7 @@ async def test_the_campaign_commands_beside_a_running_server(tmp_path: Path) -> 
         assert "run by telegram:4242" in out
 
         async with aiohttp.ClientSession() as session:
-            for n, group in enumerate(("1", "1", "2")):
+            for n, group in enumerate(("1", "1", "1", "2")):
                 assert "Which group are you in?" in await say(
                     session, base, f"desk-{n}", f"/join {code.group(1)}"
                 )
@@ -93,20 +93,28 @@ async def test_the_campaign_commands_beside_a_running_server(tmp_path: Path) -> 
                 assert "count towards Desk check" in said
 
             status, out, _ = await cxbot(tmp_path, "campaign", "list")
-            assert f"{code.group(1)}\t1\t3\t3\topen\tpulse-test\tDesk check" in out
+            assert f"{code.group(1)}\t1\t4\t4\topen\tpulse-test\tDesk check" in out
             status, out, _ = await cxbot(tmp_path, "campaign", "status", code.group(1))
-            assert "3 joined; 3 finished, 0 part-way through" in out
+            assert "4 joined; 4 finished, 0 part-way through" in out
+            assert "In the report: 3 finished answer set(s)." in out
+            assert "Not in the report yet: 1 finished answer set(s) (Back 1)." in out
             status, out, _ = await cxbot(tmp_path, "campaign", "report", code.group(1), "--format", "json")
             report = json.loads(out)
             assert (report["completed"], report["withheld"], report["overall"]["score"]) == (3, False, 3.0)
-            assert [g["withheld"] for g in report["groups"]] == [True, True]  # 2 and 1: under 3 each
+            assert report["pending"] == 1
+            # Front's three are in the report; Back's one waits for two more of Back
+            assert [(g["withheld"], g["completed"], g["pending"]) for g in report["groups"]] == [
+                (False, 3, 0),
+                (True, None, 1),
+            ]
             status, out, _ = await cxbot(tmp_path, "campaign", "report", code.group(1), "--format", "csv")
             rows = out.strip().split("\n")
             assert len(rows) == 4
-            assert all(row.endswith(",,3,4,2") for row in rows[1:])  # withheld groups are blank
+            assert all(row.endswith(",Front,3,4,2") for row in rows[1:])  # only published answer sets
             assert "desk-" not in out
             status, out, _ = await cxbot(tmp_path, "campaign", "report", code.group(1))
             assert "Group stage: High (3.0 of 4), from 3 people who finished." in out
+            assert "Not in the report yet: 1 finished answer set(s) (Back 1)." in out
             pdf = tmp_path / "report.pdf"
             status, _, err = await cxbot(
                 tmp_path, "campaign", "report", code.group(1), "--format", "pdf", "--output", str(pdf)

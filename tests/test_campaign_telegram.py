@@ -91,8 +91,13 @@ async def test_a_campaign_in_telegram(tmp_path: Path) -> None:
         await answer_with_buttons(bot, people[5], [2, 3, 4, 3, 3])
         await said_after(bot, people[5], "Your answers now count towards Service desk")
         exported = await csv_of(bot, code)
-        assert len(exported.strip().split("\n")) == 7
+        assert len(exported.strip().split("\n")) == 6  # the sixth waits until four more have finished
         assert_no_identity(exported, people)
+        mark = last_id(owner)
+        await owner.send_text(f"/campaign report {code}")
+        again = await said_after(bot, owner, "Service desk: group report", after=mark)
+        assert "Group stage: Targeted (3.0 of 5), from 5 people who finished." in (again.text or "")
+        assert "Not in the report yet: 1 finished answer set(s)." in (again.text or "")
 
         halfway = FakeUser(bot.server, 700, "Halfway")
         await join(bot, halfway, code)

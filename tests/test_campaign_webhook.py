@@ -1,6 +1,7 @@
 """A campaign end to end through the REST webhook and the dashboard, on the real app over SQLite:
-create, join by code, finish, the report withheld then shown, reminders pushed to the unfinished,
-refusals, exports without identity, groups, and a pulse's trend over three rounds."""
+create, join by code, finish, the report withheld then shown (and unchanged by one more finisher),
+reminders pushed to the unfinished, refusals, exports without identity, groups, and a pulse's trend
+over three rounds."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ async def test_a_campaign_through_the_webhook(tmp_path: Path) -> None:
         for n in range(1, 5):
             assert "count towards Service desk check" in await finish(client, f"crm-contact-{n}", code)
         withheld = await report(client, dashboard)
-        assert (withheld["completed"], withheld["withheld"], withheld["overall"]["score"]) == (4, True, None)
+        assert (withheld["completed"], withheld["withheld"], withheld["overall"]["score"]) == (0, True, None)
+        assert (withheld["pending"], withheld["needed"], withheld["progress"]["completed"]) == (4, 1, 4)
         assert withheld["questions"] == []
         assert "1 more needed" in texts(await say(client, "facilitator-1", f"/campaign report {code}"))
         assert (await client.get(f"/{dashboard}/responses.csv")).status == 409
@@ -80,6 +82,9 @@ async def test_a_campaign_through_the_webhook(tmp_path: Path) -> None:
             assert picture.content_type == "image/png"
 
         await finish(client, "crm-contact-6", code)
+        sixth = await report(client, dashboard)  # the sixth waits for four more: nothing else changed
+        assert (sixth["completed"], sixth["pending"], sixth["overall"]) == (5, 1, shown["overall"])
+        assert "Not in the report yet: 1 finished answer set(s)." in sixth["pending_note"]
         halfway = {"metadata": {"callback_url": hook}}
         await say(client, "crm-contact-7", f"/join {code}", **halfway)
         await say(client, "crm-contact-7", "3", **halfway)
@@ -98,12 +103,14 @@ async def test_a_campaign_through_the_webhook(tmp_path: Path) -> None:
         assert receiver.delivered.empty()  # nobody else was nudged
         status = texts(await say(client, "facilitator-1", f"/campaign status {code}"))
         assert "7 joined; 6 finished, 1 part-way through" in status
+        assert "In the report: 5 finished answer set(s)." in status
+        assert "Not in the report yet: 1 finished answer set(s)." in status
         assert "Reminders: 1 reached" in status
 
         csv = await client.get(f"/{dashboard}/responses.csv")
         body = await csv.text()
         assert body.startswith("pseudonym,round,framework_version,group,morale,pace,quality\n")
-        assert len(body.strip().split("\n")) == 7
+        assert len(body.strip().split("\n")) == 6  # the five in the report
         assert "crm-contact" not in body
         assert "facilitator" not in body
 

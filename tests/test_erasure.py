@@ -89,6 +89,8 @@ async def person_with_everything(engine: Engine, person: Chat, name: str) -> dic
     joined = await create(owner, title="Team check")
     await finish(person, joined, ["2", "3", "4"])  # tallied in someone else's campaign
     await finish(other, joined, ["1", "1", "1"])
+    for n in range(3):  # five have finished: their answers are published, the person's with them
+        await finish(Chat(engine, f"other-{n}"), joined, ["1", "2", "1"])
     reminded = await create(owner, title="Second check")
     await person.say(f"/join {reminded}")
     await owner.say(f"/campaign remind {reminded}")  # a reminder queued for them

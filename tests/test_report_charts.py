@@ -40,7 +40,7 @@ from frameworks.registry import FrameworkRegistry
 from frameworks.schema import Framework
 from frameworks.scoring import stage_for
 from storage.records import OVERALL
-from storage.report_queries import Histogram, ReportNumbers, RoundNumbers
+from storage.report_queries import Histogram, Pending, ReportNumbers, RoundNumbers
 from tests.test_charts import BANDS, assert_drawn_as_text, kept_figures, png_size
 
 LEVELS = ("Passive", "Impersonal", "Targeted", "Personalized", "Empathetic", "skipped")
@@ -267,8 +267,11 @@ def numbers(
     framework: Framework, people: list[Answers], min_group: int = 3, rounds: tuple[RoundNumbers, ...] = ()
 ) -> ReportNumbers:
     """What `storage.report_queries` would give for these answer sets (withheld under `min_group`)."""
-    if len(people) < min_group:
-        return ReportNumbers(len(rounds) or 1, framework.version, min_group, len(people), 0, withheld=True)
+    if len(people) < min_group:  # all of them finished, none published yet
+        waiting = (Pending(None, "", len(people)),)
+        return ReportNumbers(
+            len(rounds) or 1, framework.version, min_group, 0, 0, withheld=True, pending=waiting
+        )
     stages: Counter[str] = Counter()
     for answers in people:
         values = [v for v in answers.values() if v is not None]

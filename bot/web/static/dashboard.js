@@ -189,7 +189,7 @@
     var overall = data.overall || {};
     return progress + ' Group stage: ' + text(overall.stage_name) + ', ' + scoreOf(data, overall)
       + ', from ' + count(data.completed, 'person', 'people') + ' who finished round '
-      + data.campaign.round + '.';
+      + data.campaign.round + '.' + (data.pending ? ' ' + data.pending + ' more not in the report yet.' : '');
   }
 
   function profileAlt(data) {
@@ -569,18 +569,24 @@
   };
 
   Dashboard.prototype.withheld = function (data) {
-    var node = section('dash-h-withheld', 'Results appear once ' + data.min_group + ' people have finished',
-      'dash-card--withheld');
+    var node = section('dash-h-withheld', 'Results appear once ' + data.min_group + ' people'
+      + (data.grouped ? ' of one group' : '') + ' have finished', 'dash-card--withheld');
     var lead = node.appendChild(el('p', 'dash-lead'));
     lead.appendChild(el('strong', null, neededText(data.needed)));
-    lead.appendChild(document.createTextNode(' before any results appear (' + data.completed + ' of '
-      + data.min_group + ' so far).'));
+    // how far the group closest to it has come (a campaign with groups publishes each group apart)
+    var sofar = Math.max(0, (data.min_group || 0) - (data.needed || 0));
+    lead.appendChild(document.createTextNode(' before any results appear (' + sofar + ' of '
+      + data.min_group + ' so far' + (data.grouped ? ' in the group closest to it' : '')
+      + ').'));
     var track = node.appendChild(el('div', 'dash-bar-track dash-bar-track--wide'));
     track.setAttribute('aria-hidden', 'true');
-    var share = data.min_group ? Math.min(1, (data.completed || 0) / data.min_group) : 0;
+    var share = data.min_group ? Math.min(1, sofar / data.min_group) : 0;
     track.appendChild(el('span', 'dash-bar-fill')).style.width = (100 * share) + '%';
     node.appendChild(el('p', null, 'Until then no scores or answers are shown, so that nobody\u2019s answers '
       + 'can be told apart. This page updates by itself as people finish.'));
+    if (data.pending_note && (data.grouped || data.round_state !== 'open')) {
+      note(node, data.pending_note);
+    }
     return node;
   };
 
@@ -607,6 +613,7 @@
       track.appendChild(el('span', 'dash-bar-fill')).style.width = (100 * (stage.people || 0) / most) + '%';
       item.appendChild(el('span', 'dash-bar-value', count(stage.people || 0, 'person', 'people')));
     });
+    if (data.pending_note) note(node, data.pending_note);
     if (data.other_versions) {
       note(node, count(data.other_versions, 'answer set', 'answer sets') + ' given on another version of '
         + 'the assessment are not counted in this round.');
