@@ -289,9 +289,49 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 }
             },
+            "/chat/strings": {
+                "get": {
+                    "summary": "The web chat's own words in the first language of a list the bot speaks",
+                    "description": "For `bot/web/static/chat.js`: the message catalogue's `web_*` words "
+                    "(placeholders such as `{title}` left for the page to fill in), English standing in "
+                    "for any a language lacks. Without `lang`, the Accept-Language header decides.",
+                    "parameters": [
+                        {
+                            "name": "lang",
+                            "in": "query",
+                            "required": False,
+                            "description": "Language tags, most wanted first: `navigator.languages` "
+                            "joined with commas, such as `pt-BR,pt,en`.",
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The words, and the language they are in (`matched` is false "
+                            "when none of the list is spoken, and the words are the default language's).",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["locale", "matched", "strings"],
+                                        "properties": {
+                                            "locale": {"type": "string"},
+                                            "matched": {"type": "boolean"},
+                                            "strings": {
+                                                "type": "object",
+                                                "additionalProperties": {"type": "string"},
+                                            },
+                                        },
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            },
             "/": {
                 "get": {
-                    "summary": "The web chat page",
+                    "summary": "The web chat page, in the language Accept-Language (or `lang`) asks for",
                     "responses": {
                         "200": {
                             "description": "The page.",
