@@ -227,3 +227,26 @@ async def test_telegram_reminders_skip_who_finished_left_or_blocked_meanwhile(
             )
             assert await outcomes(bot.engine, first) == {"sent": 1, "unreachable": 1, "dropped": 2}
             assert (await bot.participant(blocker)) == ("P2", True)
+
+
+async def test_a_waiting_reminder_of_a_campaign_closed_meanwhile_goes_to_nobody(tmp_path: Path) -> None:
+    receiver = Receiver()
+    settings = settings_with_test_frameworks(tmp_path, callback_allow_private=True, scheduler_seconds=3600)
+    async with receiving(receiver) as hook, running_app(settings) as (client, engine):
+        code, _ = await create(client)
+        pushed = {"metadata": {"callback_url": hook}}
+        for text in (f"/join {code}", "3"):
+            await say(client, "pushed", text, **pushed)
+            await receiver.next()
+            await say(client, "inline", text)
+        assert "Reminding 2 people" in texts(await say(client, "facilitator-1", f"/campaign remind {code}"))
+        assert "is closed" in texts(await say(client, "facilitator-1", f"/campaign close {code}"))
+        await client.app[SCHEDULER].tick()
+        assert pushed_now(receiver) == []
+        told = texts(await say(client, "inline", "/help"))
+        assert "Service desk check has closed" in told
+        assert "A reminder" not in told
+        assert await outcomes(engine, code) == {"pending": 1, "dropped": 1}  # unclaimed, not sent
+        await say(client, "pushed", "/help", **pushed)
+        assert "A reminder" not in texts(await receiver.next())
+        assert await outcomes(engine, code) == {"dropped": 2}
