@@ -114,8 +114,13 @@ def _first_line(record: logging.LogRecord) -> str:
 
 
 def _summary(first: logging.LogRecord, line: str) -> logging.LogRecord:
-    """A one-line record (no traceback) from where `first` was logged."""
-    return logging.LogRecord(first.name, first.levelno, first.pathname, first.lineno, line, None, None)
+    """A one-line record (no traceback) from where `first` was logged, with what the collapser's
+    filters put on `first` (such as the id of its request: `bot.log_setup`)."""
+    summary = logging.LogRecord(first.name, first.levelno, first.pathname, first.lineno, line, None, None)
+    for name, value in vars(first).items():
+        if name not in vars(summary):
+            setattr(summary, name, value)
+    return summary
 
 
 def log_to_stderr(
