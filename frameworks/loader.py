@@ -63,7 +63,7 @@ def load_file(path: Path) -> Framework | Calculator:
     except ValidationError as error:
         found += [problem for item in error.errors() for problem in _problems(item, schema)]
     if found:
-        raise FrameworkError(_describe(path, root, found))
+        raise FrameworkError(_describe(path, root, _cut_texts(found)))
     if isinstance(framework, Calculator):
         return framework.model_copy(update={"version": calculator_version(framework)})
     return framework.model_copy(update={"version": content_version(framework)})
@@ -176,6 +176,31 @@ def _problems(item: ErrorDetails, schema: type[BaseModel]) -> Iterator[Found]:
             yield (*place, *problem.at), problem.message
     else:
         yield place, _message(item, schema)
+
+
+def _cut_texts(found: list[Found]) -> list[Found]:
+    """Text with a comma in `{value: 2, description: Now and then, after a change.}` is cut at the
+    comma, and its rest read as a key: report that once, as what it is, and not also what follows
+    from it in that entry (a description of "Now and then" has no sentence end)."""
+    cut = {place[:-1]: place[-1] for place, message in found if _is_cut_text(place, message)}
+    if not cut:
+        return found
+    kept = [(place, message) for place, message in found if not any(_inside(place, at) for at in cut)]
+    for at, rest in cut.items():
+        message = (
+            f"{rest!r} looks like the rest of a text cut at a comma: inside {{ }} a comma ends a value, "
+            "so put the whole text in quotes, or write the entry's keys on lines of their own"
+        )
+        kept.append((at, message))
+    return kept
+
+
+def _is_cut_text(place: Place, message: str) -> bool:
+    return bool(place) and message.startswith("unknown key") and " " in str(place[-1])
+
+
+def _inside(place: Place, mapping: Place) -> bool:
+    return len(place) > len(mapping) and place[: len(mapping)] == mapping
 
 
 def _message(item: ErrorDetails, schema: type[BaseModel]) -> str:

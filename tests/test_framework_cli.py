@@ -152,6 +152,12 @@ def test_validate_checks_every_file_of_a_folder(tmp_path: Path) -> None:
 MISTAKES = [
     # (what the author wrote, instead of what, where the problem is reported, what it says)
     (
+        "          - {value: 2, description: High.}\n",
+        "          - {value: 2, description: High, most days.}\n",
+        "dimensions[0].questions[0].levels[1]",
+        "'most days.' looks like the rest of a text cut at a comma: inside { } a comma ends a value",
+    ),
+    (
         "          - {value: 1, description: Low.}\n",
         "          - {value: 1, description: Low. Very low. Much too low. Worst.}\n",
         "dimensions[0].questions[0].levels[0].description",
