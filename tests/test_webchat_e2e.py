@@ -295,6 +295,14 @@ async def test_whole_assessment_from_another_origin_then_resume(
             await expect(link).to_have_attribute("rel", "noopener noreferrer")
         await page.screenshot(path=shots / "desktop-result.png")
 
+        # A reload after finishing shows the result again (the page's log starts empty), not the menu alone.
+        await page.reload()
+        await settled(page)
+        await expect(log.get_by_text("Your CX maturity stage:")).to_be_visible()
+        await expect(log.locator("img.cxbot-image")).to_have_count(1)
+        await expect(log.get_by_text(re.compile(r"/results shows all of it"))).to_be_visible()
+        assert await stored_sender(page) == sender, "the reload must keep the sender id"
+
         # A second run: typed answers (Enter sends), then a reload resumes it at question 4.
         box = page.get_by_role("textbox", name="Your message")
         await box.fill("/start cx-maturity")
