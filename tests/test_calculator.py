@@ -8,9 +8,13 @@ import csv
 import html
 import io
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
+from dialogs.engine import Engine
+from frameworks.registry import FrameworkRegistry
+from storage.store import open_store
 from tests.calculator_support import (
     BY_CHANNEL,
     CALCULATOR,
@@ -22,6 +26,7 @@ from tests.calculator_support import (
     Example,
     check_summary,
 )
+from tests.chat import Chat
 from tests.test_terminal import cxbot
 from tests.webhook_support import running_app, say, settings_for
 from tests.webhook_support import texts as escaped_texts
@@ -112,6 +117,20 @@ def test_the_terminal_refines_by_channel(tmp_path: Path) -> None:
     assert refined == list(CHANNEL_ORDER)
     check_summary(out, CHANNELS, by_channel=True)
     assert "Send /channels" not in out.rsplit("What you told me:", 1)[1]  # offered until it is given
+
+
+def test_the_terminal_goes_back_through_every_step_and_keeps_each_value(tmp_path: Path) -> None:
+    keeps = [f"Keep {PAYS_BACK.inputs[short]}" for short in INPUT_ORDER[:5]]  # typed button titles
+    session = [f"/start {CALCULATOR}", "/back", *PAYS_BACK.typed[:5], *["/back"] * 5, *keeps]
+    done = cxbot(tmp_path, [*session, PAYS_BACK.typed[5]])
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.count("This is the first figure, so there is nothing to go back to.") == 1
+    numbers = [number for number, _, _ in asked(out)]
+    assert numbers == [1, 1, 2, 3, 4, 5, 6, 5, 4, 3, 2, 1, 2, 3, 4, 5, 6]
+    for short in INPUT_ORDER[:5]:
+        assert f"So far: {PAYS_BACK.inputs[short]}. Tap Keep to leave it, or type a new value." in out
+    check_summary(out, PAYS_BACK)
 
 
 async def test_the_terminal_link_downloads_the_csv_from_the_server(tmp_path: Path) -> None:
@@ -296,3 +315,57 @@ def button(messages: list[dict[str, Any]], title: str) -> str:
 def next_keep(messages: list[dict[str, Any]]) -> str:
     buttons = [message["buttons"] for message in messages if "buttons" in message][-1]
     return next(b["title"] for b in buttons if b["title"].startswith("Keep "))
+
+
+async def test_erasing_your_data_takes_the_figures_and_their_link_with_it(tmp_path: Path) -> None:
+    async with running_app(settings_for(tmp_path)) as (client, _):
+        messages = await fill_in(client, "eraser", PAYS_BACK.typed)
+        link = CSV_LINK.search(texts(messages))
+        assert link is not None
+        mine = texts(await say(client, "eraser", "/mydata"))
+        assert "Contacts a year: 12,000" in mine
+        assert "Payback: 19.2 months" in mine
+        await say(client, "eraser", "/deletemydata")
+        await say(client, "eraser", "erase")
+        async with client.session.get(link.group(1)) as response:
+            assert response.status == 404
+        assert "You have no results yet." in texts(await say(client, "eraser", "/results"))
+        assert "nothing to export" in texts(await say(client, "eraser", "/csv"))
+
+
+async def test_the_calculator_is_stored_alike_on_sqlite_and_postgresql(
+    database_url: str, frameworks: FrameworkRegistry
+) -> None:
+    """Halfway, a restart of the store, the rest, the summary; /results and the CSV after another."""
+    sender = f"stored-{uuid.uuid4().hex[:8]}"
+    store = await open_store(database_url)
+    try:
+        person = Chat(Engine(frameworks, store), sender=sender)
+        await person.say(f"/start {CALCULATOR}")
+        for value in NEVER.typed[:3]:
+            await person.say(value)
+    finally:
+        await store.close()
+    store = await open_store(database_url)
+    try:
+        person = Chat(Engine(frameworks, store), sender=sender)
+        assert "Welcome back: you're on figure 4 of 6" in await person.text("/start")
+        for value in NEVER.typed[3:-1]:
+            await person.say(value)
+        check_summary(await person.text(NEVER.typed[-1]), NEVER)
+    finally:
+        await store.close()
+    store = await open_store(database_url)
+    try:
+        engine = Engine(frameworks, store)
+        person = Chat(engine, sender=sender)
+        check_summary(await person.text("/results"), NEVER)
+        exported = await person.say("/csv")
+        token = exported[0].links[0].url.split("/")[-1].split(".csv")[0]
+        found = await engine.calculation_csv(token, "en")
+        assert found is not None
+        assert found.calculator_id == CALCULATOR
+        assert exported[0].text == found.text
+        check_csv(found.text, NEVER)
+    finally:
+        await store.close()
