@@ -156,7 +156,7 @@ def untally_participant(db: Executor, participant_id: int) -> None:
     }
     if not rounds:
         return
-    for campaign_id, round_ in sorted(rounds):  # in order, so two erasures never wait for each other
+    for campaign_id, round_ in sorted(rounds):  # in one order, so two erasures never deadlock
         db.first(sql.LOCK_ROUND, {"campaign": campaign_id, "round": round_})
     # read again under the locks: a finish may have just published one of them
     published = [
@@ -175,9 +175,9 @@ def untally_participant(db: Executor, participant_id: int) -> None:
         db.run(sql.DROP_EMPTY_TALLIES, {})
 
 
-def publish_pending(db: Executor, key: dict[str, Any], min_group: int, batch: int) -> int:
-    """Add a group's pending runs to the tallies together, if there are at least `min_group` of
-    them (the caller holds the round's lock); how many were published."""
+def publish_pending(db: Executor, key: dict[str, Any], min_group: int, batch: int) -> None:
+    """Add a group's pending runs to the tallies together, marked with `batch`, if there are at
+    least `min_group` of them (the caller holds the round's lock)."""
     params = {
         "campaign": key["campaign_id"],
         "round": key["round"],
@@ -186,12 +186,12 @@ def publish_pending(db: Executor, key: dict[str, Any], min_group: int, batch: in
     }
     pending = db.rows(sql.PENDING_IN_GROUP, params)
     if len(pending) < min_group:
-        return 0
+        return
+    # summed here, not in SQL: a batch is a handful of runs, and their rows are JSON
     counts = Counter((kind, part, a, b) for row in pending for kind, part, a, b in row.rows)
     rows = [{**key, "kind": k, "part": p, "a": a, "b": b, "n": n} for (k, p, a, b), n in counts.items()]
     db.many(sql.ADD_TO_TALLY[db.dialect], rows)
     db.run(sql.PUBLISH, {"runs": [row.run_id for row in pending], "batch": batch})
-    return len(pending)
 
 
 class CampaignWriter:
@@ -311,7 +311,7 @@ class CampaignWriter:
             "rows": [list(row) for row in change.rows],
         }
         self.db.run(sql.INSERT_TALLIED, params)
-        if min_group is None:  # the round is gone (cannot happen while runs refer to it): keep it pending
+        if min_group is None:  # no such round (rounds are never deleted): nothing to publish into
             return
         key = {
             "campaign_id": change.campaign_id,
