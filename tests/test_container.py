@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,8 @@ async def test_the_image_command_serves_and_its_health_check_says_so(installed: 
             assert (await http_get(port, page))[0] == 200, page
         where = await checked(["python", "-c", "import bot; print(bot.__file__)"], env, tmp_path)
         assert where.stdout.startswith(str(installed))
+        version = await checked(["cxbot", "--version"], env, tmp_path)
+        assert version.stdout.strip() == f"cxbot {project_version()}"
         assert await served.stop() == 0
     finally:
         if process.returncode is None:
@@ -220,6 +223,11 @@ async def checked(command: list[str], env: dict[str, str], cwd: Path) -> subproc
     out, err = await asyncio.wait_for(process.communicate(), TIMEOUT)
     assert process.returncode is not None
     return subprocess.CompletedProcess(command, process.returncode, out.decode(), err.decode())
+
+
+def project_version() -> str:
+    version: str = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    return version
 
 
 def free_port() -> int:
