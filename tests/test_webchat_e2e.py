@@ -464,6 +464,31 @@ async def test_embedded_by_a_script_tag(browser: Browser, embedder: str, bot: st
         await context.close()
 
 
+async def test_an_embedded_framework_page_reloaded_after_finishing_shows_the_result(
+    browser: Browser, embedder: str, bot: str
+) -> None:
+    """A page with data-framework starts that assessment once; reloaded after the result, it shows the
+    result again rather than beginning a new attempt at question 1."""
+    context, page, console = await new_page(browser)
+    try:
+        await page.goto(f"{embedder}/embed.html?{urlencode({'bot': bot})}")
+        await settled(page)
+        for number, value in enumerate(ANSWERS, start=1):
+            await answer_by_click(page, number, value)
+        await last_options(page).get_by_role("button", name="Submit", exact=True).click()
+        await settled(page)
+        log = page.get_by_role("log")
+        await expect(log.get_by_text("Your CX maturity stage:")).to_be_visible()
+
+        await page.reload()
+        await settled(page)
+        await expect(log.get_by_text("Your CX maturity stage:")).to_be_visible()
+        await expect(page.get_by_role("group", name=re.compile(r"Question 1 of 11"))).to_have_count(0)
+        assert console.errors == []
+    finally:
+        await context.close()
+
+
 async def test_a_join_link_joins_the_campaign(browser: Browser, embedder: str, bot: str) -> None:
     """A campaign's join link (`/?join=CODE`) joins it: the privacy notice, then question 1; a reload
     carries on where the person stopped."""

@@ -21,7 +21,8 @@
  * Settings, first found wins:
  *   server     data-server on the script tag, else the page's own server
  *   framework  data-framework on the script tag, or ?framework=; the first message is then
- *              "/start <framework>" instead of "/start" (which resumes an open run or offers the menu)
+ *              "/start <framework>" instead of "/start" (which resumes an open run or offers the menu),
+ *              once per browser: a reload sends "/start", so a finished result is shown again
  *   join       data-join, or ?join= (a campaign's join link): the first message is "/join <code>"
  * The chat is built inside the first element with a data-cxbot-chat attribute, or right after the
  * script tag when there is none; chat.css next to chat.js is loaded when the page has not linked it.
@@ -177,6 +178,29 @@
       window.localStorage.setItem(key, id);
     } catch (err) {
       // not kept: a reload starts afresh
+    }
+  }
+
+  // A page that names a framework starts it once; on a reload a returning visitor is sent a bare
+  // "/start", which carries on with the open run or shows the result again (sending "/start <id>"
+  // again would begin a new attempt after a finished one).
+  function startedKey(config) {
+    return config.storageKey + ':started:' + config.framework;
+  }
+
+  function startedHere(config) {
+    try {
+      return storedVisitor(config.storageKey) !== null && window.localStorage.getItem(startedKey(config)) === '1';
+    } catch (err) {
+      return false;
+    }
+  }
+
+  function markStarted(config) {
+    try {
+      window.localStorage.setItem(startedKey(config), '1');
+    } catch (err) {
+      // not kept: a reload starts the framework again
     }
   }
 
@@ -694,7 +718,8 @@
       // away, and a join link joins its campaign (or carries on in it).
       var first = '/start';
       if (config.join) first = '/join ' + config.join;
-      else if (config.framework) first = '/start ' + config.framework;
+      else if (config.framework && !startedHere(config)) first = '/start ' + config.framework;
+      if (config.framework) markStarted(config);
       chat.send(first, null);
     });
   }
