@@ -7,7 +7,7 @@ campaign gets the same refusal whether or not the code exists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
@@ -93,7 +93,7 @@ def group_report(
     framework = context.frameworks.pinned(*key)
     if framework is None:
         return None
-    return build_report(
+    report = build_report(
         framework,
         campaign.title,
         codes.shown(campaign.code),
@@ -101,6 +101,8 @@ def group_report(
         grouped=bool(campaign.groups),
         round_state=round_state(campaign, number),
     )
+    elsewhere = reads.rounds_of_other_versions(conn, campaign.id, numbers.framework_version)
+    return replace(report, trend_elsewhere=elsewhere) if elsewhere else report
 
 
 @dataclass(frozen=True, slots=True)

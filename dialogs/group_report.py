@@ -75,6 +75,8 @@ class GroupReport:
     round_state: str = ROUND_OPEN
     """`ROUND_OPEN`, `ROUND_PAST` (a later round has opened: few more will finish this one) or
     `ROUND_CLOSED` (the campaign closed: nobody more will, so what is pending stays out)."""
+    trend_elsewhere: tuple[int, ...] = ()
+    """Rounds opened on another version of the framework: the trend leaves them out."""
 
     @property
     def pending_count(self) -> int:

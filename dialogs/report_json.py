@@ -42,6 +42,7 @@ def report_json(cat: Catalogue, report: GroupReport) -> dict[str, Any]:
         "round_state": report.round_state,
         "grouped": report.grouped,
         "other_versions": report.other_versions,
+        "trend_other_versions": list(report.trend_elsewhere),
         "scale": {"min": framework.scale_values[0], "max": framework.scale_values[-1]},
         "overall": _score(report.overall),
         "dimensions": _dimensions(report.dimensions or tuple((d, None) for d in framework.dimensions)),

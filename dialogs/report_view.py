@@ -106,6 +106,9 @@ def summary_lines(cat: Catalogue, report: GroupReport) -> list[str]:
         lines += ["", cat.text("report_weakest", items=items)]
     if report.other_versions:
         lines += ["", cat.text("report_version_note", count=report.other_versions)]
+    if report.trend_elsewhere:
+        rounds = ", ".join(cat.text("report_round_label", round=number) for number in report.trend_elsewhere)
+        lines += ["", cat.text("report_trend_elsewhere", rounds=rounds)]
     return lines
 
 

@@ -12,7 +12,7 @@ from storage.campaign_records import CampaignRecord, NudgesSent
 from storage.campaign_repository import campaigns_by_id
 from storage.campaign_statements import COMPLETED, DROPPED, JOINED, LEFT, STARTED
 from storage.executor import Executor, on_executor
-from storage.tables import campaign_members, campaign_nudges, campaign_staff, participants
+from storage.tables import campaign_members, campaign_nudges, campaign_rounds, campaign_staff, participants
 from storage.time import utc
 
 PARTICIPANT_ID = select(participants.c.id).where(
@@ -53,6 +53,15 @@ NUDGES_OF = (
     .where(campaign_nudges.c.status != DROPPED)  # never sent nor shown
     .group_by(campaign_nudges.c.campaign_id)
     .order_by(campaign_nudges.c.campaign_id)
+)
+
+ROUNDS_OF_OTHER_VERSIONS = (
+    select(campaign_rounds.c.number)
+    .where(
+        campaign_rounds.c.campaign_id == bindparam("campaign"),
+        campaign_rounds.c.framework_version != bindparam("version"),
+    )
+    .order_by(campaign_rounds.c.number)
 )
 
 
@@ -136,6 +145,13 @@ def progress(db: Executor, campaigns: list[CampaignRecord]) -> dict[int, Progres
 def _later(latest: dict[str, datetime], key: str, moment: datetime) -> None:
     if key not in latest or moment > latest[key]:
         latest[key] = moment
+
+
+@on_executor
+def rounds_of_other_versions(db: Executor, campaign_id: int, version: str) -> tuple[int, ...]:
+    """The campaign's rounds opened on another version of its framework than `version`."""
+    params = {"campaign": campaign_id, "version": version}
+    return tuple(int(row.number) for row in db.rows(ROUNDS_OF_OTHER_VERSIONS, params))
 
 
 @on_executor

@@ -618,6 +618,11 @@
       note(node, count(data.other_versions, 'answer set', 'answer sets') + ' given on another version of '
         + 'the assessment are not counted in this round.');
     }
+    if (list(data.trend_other_versions).length) {
+      note(node, 'Not in the trend: ' + list(data.trend_other_versions).map(function (r) {
+        return 'round ' + r;
+      }).join(', ') + ', answered on another version of the assessment.');
+    }
     return node;
   };
 
