@@ -31,7 +31,7 @@ from frameworks.registry import FrameworkRegistry
 from frameworks.translations import Translations
 from storage.executor import Executor
 from storage.records import EraseParticipant, FinishRun, MissingData, OpenRun
-from storage.repository import Repository, mark_inactive, result_by_token
+from storage.repository import Repository, forget_delivered_replies, mark_inactive, result_by_token
 from storage.store import Store
 
 MAX_TEXT = 4000
@@ -184,6 +184,14 @@ class Engine:
             await self.store.scrub()
         except Exception as error:  # noqa: BLE001 - the reply must still go out
             log.warning("the database could not be scrubbed after an erasure: %s", type(error).__name__)
+
+    async def delivered(self, inbound: Inbound) -> None:
+        """The replies to `inbound` have reached the person (said by a channel that sends them itself,
+        such as Telegram): a repeat of the delivery, which the channel may get when its confirmation
+        was lost, is still applied once and is now answered with nothing, not the same replies again."""
+        key = delivery_key(inbound)
+        if key is not None:
+            await self.store.run(partial(forget_delivered_replies, channel=inbound.channel, message_id=key))
 
     async def chart(self, token: str, language: str | None = None) -> Chart | None:
         """The chart of the stored result a token names (its words in `language` if the bot speaks

@@ -353,6 +353,13 @@ def forget_replies_before(conn: Connection, before: datetime) -> int:
     return int(conn.execute(sql.PRUNE_REMEMBERED, {"before": before}).rowcount)
 
 
+def forget_delivered_replies(conn: Connection, channel: str, message_id: str) -> None:
+    """The replies to this delivery reached the person (a channel that sends them itself, such as
+    Telegram, says so): a repeat of the delivery is applied once still, and answered with nothing,
+    so the person does not get the same messages twice."""
+    conn.execute(sql.DELIVERED, {"key_channel": channel, "key_message_id": message_id})
+
+
 def ping(conn: Connection) -> None:
     """A trivial round trip: the database answers."""
     conn.execute(sql.PING).scalar_one()

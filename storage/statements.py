@@ -233,4 +233,14 @@ KEPT_REPLIES = select(
     func.max(processed_messages.c.created_at).label("last"),
 ).where(processed_messages.c.participant_id == bindparam("participant"))
 PRUNE_REMEMBERED = delete(processed_messages).where(processed_messages.c.created_at < bindparam("before"))
+DELIVERED = (
+    update(processed_messages)
+    .where(
+        processed_messages.c.channel == bindparam("key_channel"),
+        processed_messages.c.message_id == bindparam("key_message_id"),
+    )
+    .values(replies=literal([], processed_messages.c.replies.type))
+)
+"""A delivery's replies have reached the person: a repeat of it is answered with none (it is still
+applied once)."""
 PING = select(literal(1))

@@ -103,7 +103,7 @@ async def running_bot(
 ) -> AsyncIterator[BotUnderTest]:
     """Serve the app with the Telegram channel against the fake Bot API (a fresh one unless given),
     in polling or webhook mode; at the end, no request may have been one Telegram would reject.
-    `overrides` are further settings."""
+    `overrides` are further settings (a SQLite file in `tmp_path` unless they name a database)."""
     if server is None:
         async with FakeBotAPI() as fresh, running_bot(tmp_path, mode, fresh, **overrides) as bot:
             yield bot
@@ -111,9 +111,9 @@ async def running_bot(
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    overrides.setdefault("database_url", f"sqlite:///{tmp_path / 'cxbot.db'}")
     settings = Settings(
         _env_file=None,
-        database_url=f"sqlite:///{tmp_path / 'cxbot.db'}",
         telegram_token=server.token,
         telegram_api_url=server.base_url,
         telegram_webhook_url=f"{base_url}{WEBHOOK_PATH}" if mode == "webhook" else None,

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, select
 
 from bot.app import running_engine
 from bot.settings import Settings
+from bot.telegram.service import webhook_secret
 from dialogs import codes
 from dialogs.campaign_dialogue import new_campaign
 from dialogs.types import Inbound
@@ -43,9 +44,10 @@ from storage.direct import run_direct
 from storage.tables import answers, campaign_nudges, campaign_schedule, campaigns, participants, runs
 from tests.conftest import new_postgres_database
 from tests.serve_process import Served, serving
-from tests.telegram_fake.server import FakeBotAPI
+from tests.telegram_fake.server import SECRET_HEADER, FakeBotAPI
 from tests.telegram_fake.user import FakeUser
 from tests.test_shutdown import Receiver, receiving
+from tests.test_telegram_harness import BotUnderTest, queued_text, running_bot
 
 PEOPLE = 40
 QUESTIONS = 11
@@ -292,3 +294,38 @@ async def telegram_answers(database: str) -> dict[str, list[int]]:
         return found
 
     return await run_direct(database, read)
+
+
+# --- Telegram webhook mode behind two servers --------------------------------------------------------
+
+
+async def test_telegram_webhook_mode_behind_two_servers(tmp_path: Path, database: str) -> None:
+    """Telegram delivers each update to whichever server the proxy picks (here: alternately), and
+    some twice (a confirmation lost on the way back): each is applied and answered once, in order."""
+    async with (
+        FakeBotAPI() as telegram,
+        running_bot(tmp_path / "a", "webhook", telegram, database_url=database) as one,
+        running_bot(tmp_path / "b", "webhook", telegram, database_url=database) as two,
+        aiohttp.ClientSession() as session,
+    ):
+        secret = {SECRET_HEADER: webhook_secret(one.settings)}
+
+        async def deliver(bot: BotUnderTest, update: dict[str, Any]) -> None:
+            async with session.post(bot.webhook_url, json=update, headers=secret) as response:
+                assert response.status == 200, await response.text()
+
+        async def talk(user: FakeUser) -> None:
+            for number, text in enumerate(("/start cx-maturity", "3", "4", "2", "5")):
+                update = queued_text(telegram, user, text)
+                first = (one, two)[(user.id + number) % 2]
+                await deliver(first, update)
+                if number == 2:  # Telegram's confirmation lost: it delivers the update again, elsewhere
+                    await deliver(two if first is one else one, update)
+
+        users = [FakeUser(telegram, 81_001 + n, f"W{n}") for n in range(TELEGRAM_PEOPLE * 2)]
+        await asyncio.gather(*(talk(user) for user in users))
+    for user in users:
+        asked = Counter(text.split("\n", 1)[0] for text in user.bot_texts() if "Question" in text)
+        assert sorted(key.split(" - ")[0] for key in asked) == [f"Question {n} of 11" for n in range(1, 6)]
+        assert set(asked.values()) == {1}, (user, asked)
+    assert await telegram_answers(database) == {str(user.id): [3, 4, 2, 5] for user in users}

@@ -13,6 +13,8 @@ state beyond which keyboard is live.
   was accepted, a short notice when the data is not ours, the message is not the live one, or
   the engine refused it (a stale answer button, say). Refusals change nothing.
 - Edited messages get a short notice that edits are not applied (the answer stays as first sent).
+- Once an update's replies are all sent, the engine is told (`Engine.delivered`): a repeat of the
+  update is applied once and answered with nothing more.
 - A database too busy to take a message (`StoreBusy`: nothing applied) is not the person's problem:
   polling tries the message again every `BUSY_RETRY` seconds, holding that person's later updates
   back (so they stay in order) and the update unconfirmed; a webhook request fails with 503 so that
@@ -182,7 +184,16 @@ class TelegramChannel:
             language=user.language_code,
         )
         replies = await self.ask(inbound)
-        await self.delivery.deliver(bot, message.chat.id, sender, replies)
+        await self._deliver(bot, message.chat.id, inbound, replies)
+
+    async def _deliver(
+        self, bot: Bot, chat_id: int, inbound: Inbound, replies: list[Reply], pressed: Pressed | None = None
+    ) -> None:
+        """Send the engine's replies; once they are all sent, a repeat of the update (Telegram sends
+        it again when its confirmation was lost: a webhook answer that timed out, a poller that died
+        before confirming) is answered with nothing, so nobody gets the same messages twice."""
+        if await self.delivery.deliver(bot, chat_id, inbound.sender, replies, pressed=pressed) and replies:
+            await self.engine.delivered(inbound)
 
     async def on_other_content(self, message: Message, bot: Bot) -> None:
         """A sticker, photo, voice message, file... in a private chat: ask for text instead."""
@@ -244,7 +255,7 @@ class TelegramChannel:
             return
         await answer()
         pressed = Pressed(message.message_id, _html(message), answered_question(payload))
-        await self.delivery.deliver(bot, chat_id, sender, replies, pressed=pressed)
+        await self._deliver(bot, chat_id, inbound, replies, pressed)
 
     async def _refused(
         self, bot: Bot, query: CallbackQuery, payload: str, notice: Reply, answer: CallbackAnswer
