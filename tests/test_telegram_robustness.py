@@ -63,7 +63,7 @@ async def test_duplicate_update_is_applied_once_in_polling(tmp_path: Path) -> No
         assert await bot.answers(user) == {first_question(bot): 3}
 
 
-async def test_redelivered_webhook_update_is_applied_and_answered_once_even_after_a_restart(tmp_path: Path) -> None:
+async def test_a_webhook_update_sent_again_is_applied_and_answered_once_after_restart(tmp_path: Path) -> None:
     async with FakeBotAPI() as server:
         user = FakeUser(server, 10_001, "Alice")
         async with running_bot(tmp_path, "webhook", server) as bot:
