@@ -7,6 +7,7 @@ each missing one falls back to English on its own. A catalogue is read once per 
 from __future__ import annotations
 
 import string
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ LOCALES = Path(__file__).resolve().parent / "locales"
 DEFAULT_LOCALE = "en"
 NAME_KEY = "language_name"
 """The key holding a language's name in its own words ("Português (Brasil)"), shown by /language."""
+DECIMAL_MARK_KEY = "decimal_mark"
 ALIASES_KEY = "language_aliases"
 """Other names a person may type for the language after /language ("portugues, portuguese")."""
 
@@ -35,6 +37,12 @@ class Catalogue:
     def text(self, key: str, **values: Any) -> str:
         """The message for `key` with its placeholders filled in."""
         return self._messages[key].format(**values) if values else self._messages[key]
+
+    def score(self, value: Decimal | float) -> str:
+        """A score to one decimal, written with this language's decimal mark ("3.1", "3,1")."""
+        shown = f"{value:.1f}"
+        mark = self._messages.get(DECIMAL_MARK_KEY, ".")
+        return shown if mark == "." else shown.replace(".", mark)
 
     def words(self, key: str) -> frozenset[str]:
         """A comma-separated list message as a set of lower-case words, with the English ones too

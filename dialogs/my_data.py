@@ -126,7 +126,7 @@ def _run_lines(
     if result is not None and result.score_tenths is not None:
         stages = {stage.id: stage.name for stage in framework.stages} if framework else {}
         stage = stages.get(result.stage_id or "", result.stage_id or "")
-        lines.append(cat.text("mydata_result", stage=stage, score=f"{result.score_tenths / 10:.1f}"))
+        lines.append(cat.text("mydata_result", stage=stage, score=cat.score(result.score_tenths / 10)))
     return lines
 
 

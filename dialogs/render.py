@@ -235,10 +235,6 @@ def menu_reply(
     return Reply(text="\n".join(lines), buttons=buttons)
 
 
-def format_score(score: Decimal) -> str:
-    return f"{score:.1f}"
-
-
 def text_bar(score: Decimal, low: int, high: int, width: int = 10) -> str:
     """A small bar of block characters, readable in any chat."""
     filled = round((float(score) - low) / (high - low) * width) if high > low else width

@@ -9,7 +9,7 @@ from dialogs import codes
 from dialogs.campaign_view import dashboard_path, when
 from dialogs.catalogue import Catalogue
 from dialogs.group_report import ROUND_CLOSED, ROUND_OPEN, GroupReport
-from dialogs.render import format_score, level_label, split_lines, text_bar
+from dialogs.render import level_label, split_lines, text_bar
 from dialogs.types import PROFILE, Band, Chart, LevelChart, Link, Reply, ReplyKind, TrendChart
 from frameworks.group_scoring import GroupScore
 from frameworks.schema import Framework
@@ -102,7 +102,7 @@ def summary_lines(cat: Catalogue, report: GroupReport) -> list[str]:
     lines.append("")
     lines += dimension_lines(cat, report)
     if report.weakest:
-        items = ", ".join(f"{s.sub_dimension.name} ({format_score(s.score)})" for s in report.weakest)
+        items = ", ".join(f"{s.sub_dimension.name} ({cat.score(s.score)})" for s in report.weakest)
         lines += ["", cat.text("report_weakest", items=items)]
     if report.other_versions:
         lines += ["", cat.text("report_version_note", count=report.other_versions)]
@@ -115,7 +115,7 @@ def summary_lines(cat: Catalogue, report: GroupReport) -> list[str]:
 def overall_line(cat: Catalogue, report: GroupReport, overall: GroupScore) -> str:
     stage = overall.stage.name if overall.stage else ""
     high = report.framework.scale_values[-1]
-    score = format_score(overall.score)
+    score = cat.score(overall.score)
     return cat.text("report_overall", stage=stage, score=score, max=high, completed=report.completed)
 
 
@@ -130,10 +130,10 @@ def dimension_lines(cat: Catalogue, report: GroupReport) -> list[str]:
             cat.text(
                 "report_dimension_line",
                 name=dimension.name,
-                score=f"{text_bar(scored.score, low, high)} {format_score(scored.score)}",
+                score=f"{text_bar(scored.score, low, high)} {cat.score(scored.score)}",
                 stage=scored.stage.name if scored.stage else "",
-                median=format_score(scored.median),
-                spread=format_score(scored.spread),
+                median=cat.score(scored.median),
+                spread=cat.score(scored.spread),
             )
         )
     return lines
@@ -146,7 +146,7 @@ def group_lines(cat: Catalogue, report: GroupReport) -> list[str]:
             lines.append(cat.text("report_group_withheld", name=group.name))
             continue
         stage = group.overall.stage.name if group.overall.stage else ""
-        score = format_score(group.overall.score)
+        score = cat.score(group.overall.score)
         lines.append(
             cat.text(
                 "report_group_line", name=group.name, score=score, stage=stage, completed=group.completed
@@ -169,7 +169,7 @@ def trend_lines(cat: Catalogue, report: GroupReport) -> list[str]:
                 if dimension_id is None
                 else dict((d.id, s) for d, s in point.dimensions).get(dimension_id)
             )
-            values.append(withheld if point.withheld or scored is None else format_score(scored.score))
+            values.append(withheld if point.withheld or scored is None else cat.score(scored.score))
         lines.append(cat.text("report_trend_line", name=name, changes=" -> ".join(values)))
     rounds = ", ".join(cat.text("report_round_label", round=point.round) for point in report.trend)
     return [rounds, *lines]

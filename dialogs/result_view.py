@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from dialogs.catalogue import Catalogue
-from dialogs.render import MESSAGE_LIMIT, answer_text, format_score, split_lines, text_bar
+from dialogs.render import MESSAGE_LIMIT, answer_text, split_lines, text_bar
 from dialogs.types import Band, Chart, Link, Reply, ReplyKind
 from frameworks.schema import Framework
 from frameworks.scoring import Result, stage_for
@@ -66,16 +66,16 @@ def change_lines(cat: Catalogue, result: Result, previous: ResultRecord | None) 
         cat.text(
             "change_line",
             name=result.framework.short_title or result.framework.title,
-            before=format_score(Decimal(previous.score_tenths) / 10),
-            after=format_score(result.score),
+            before=cat.score(Decimal(previous.score_tenths) / 10),
+            after=cat.score(result.score),
         )
     ]
     for scored in result.dimensions:
         before = _from_tenths(previous.dimension_tenths.get(scored.dimension.id))
         if before is not None and scored.score is not None:
-            after = format_score(scored.score)
+            after = cat.score(scored.score)
             lines.append(
-                cat.text("change_line", name=scored.dimension.name, before=format_score(before), after=after)
+                cat.text("change_line", name=scored.dimension.name, before=cat.score(before), after=after)
             )
     when = previous.created_at.strftime("%Y-%m-%d")
     return ["", cat.text("change_title", when=when) + ":", *lines]
@@ -109,7 +109,7 @@ def stage_line(cat: Catalogue, framework: Framework, stage: str, score: Decimal)
     short_title = framework.short_title or framework.title
     high = framework.scale_values[-1]
     return cat.text(
-        "result_stage_line", short_title=short_title, stage=stage, score=format_score(score), max=high
+        "result_stage_line", short_title=short_title, stage=stage, score=cat.score(score), max=high
     )
 
 
@@ -128,7 +128,7 @@ def dimension_line(cat: Catalogue, framework: Framework, name: str, score: Decim
         return cat.text("result_dimension_unscored", name=name)
     low, high = framework.scale_values[0], framework.scale_values[-1]
     bar = text_bar(score, low, high)
-    return cat.text("result_dimension_line", name=name, bar=bar, score=format_score(score), stage=stage.name)
+    return cat.text("result_dimension_line", name=name, bar=bar, score=cat.score(score), stage=stage.name)
 
 
 def move_up_replies(cat: Catalogue, result: Result) -> list[Reply]:

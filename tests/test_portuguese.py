@@ -49,11 +49,12 @@ def assert_the_run_was_in_portuguese(shown: str) -> None:
     assert scored.stage is not None
     assert (scored.stage.id, scored.stage.name) == ("targeted", "Direcionado")
     assert flat(scored.stage.description) in shown
-    assert "Maturidade em CX — seu estágio: Direcionado (3.1 de 5)" in shown
+    assert "Maturidade em CX — seu estágio: Direcionado (3,1 de 5)" in shown
     assert len(scored.recommendations) == 11
     for recommendation in scored.recommendations:
         assert flat(recommendation.text) in shown
     assert f"{CAT.text('result_recommendations_title')}" in shown
+    assert "3.1" not in shown, "scores are written with a decimal comma in Portuguese"
     assert english_left(shown, "cx-maturity", PT) == []
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from dialogs.render import format_score
 from frameworks.schema import Framework
 from frameworks.scoring import score
 from tests.telegram_fake.media import image_size
@@ -89,7 +88,7 @@ async def test_whole_assessment_with_buttons(tmp_path: Path, mode: str) -> None:
             "result_stage_line",
             short_title=framework.short_title or framework.title,
             stage=result.stage.name,
-            score=format_score(result.score),
+            score=f"{result.score:.1f}",
             max=framework.scale_values[-1],
         )
         sent = [m for m in user.bot_messages() if m.message_id > review.message_id and m.text]

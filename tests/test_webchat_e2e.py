@@ -565,7 +565,7 @@ async def test_a_whole_run_in_portuguese(browser: Browser, embedder: str, bot: s
         await settled(page)
         log = page.get_by_role("log")
         await expect(
-            log.get_by_text("Maturidade em CX — seu estágio: Direcionado (3.1 de 5)")
+            log.get_by_text("Maturidade em CX — seu estágio: Direcionado (3,1 de 5)")
         ).to_be_visible()
         chart = log.locator("img.cxbot-image").last
         await expect(chart).to_have_attribute(
