@@ -1,7 +1,9 @@
 """SIGTERM to `cxbot serve` with work in flight: webhook messages being answered, callbacks queued
 behind a slow receiver, Telegram updates in hand whose sends wait for the send pace. Everything
 acknowledged is stored and delivered before the process exits 0; new work is refused once it stops
-(503, or the connection refused); the database is closed cleanly."""
+(503, or the connection refused); the database is closed cleanly. Its log (with Telegram's lines,
+which tests/test_serve_logs.py leaves to this test) is checked like that test's: JSON lines, each
+with an id, naming nobody."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from aiohttp import web
 from tests.serve_process import Served, serving
 from tests.telegram_fake.server import FakeBotAPI
 from tests.telegram_fake.user import FakeUser
+from tests.test_serve_logs import assert_clean
 
 WEB_PEOPLE = 12
 TELEGRAM_PEOPLE = 4
@@ -112,7 +115,10 @@ class WebPerson:
 async def test_sigterm_finishes_everything_acknowledged_and_refuses_the_rest(tmp_path: Path) -> None:
     database = tmp_path / "serve.db"
     async with FakeBotAPI() as telegram, receiving() as receiver:
-        users = [FakeUser(telegram, 70_001 + n, f"T{n}") for n in range(TELEGRAM_PEOPLE)]
+        users = [
+            FakeUser(telegram, 555_123_450 + n, f"Mariana{n}", username=f"mariana_rio{n}")
+            for n in range(TELEGRAM_PEOPLE)
+        ]
         async with serving(
             tmp_path,
             CXBOT_TELEGRAM_TOKEN=telegram.token,
@@ -124,7 +130,10 @@ async def test_sigterm_finishes_everything_acknowledged_and_refuses_the_rest(tmp
         ) as served:
             await served.wait_for("long polling")
             sent_before = len(telegram.calls("sendMessage"))
-            updates = [(await user.send_text("/start cx-maturity"))["update_id"] for user in users]
+            updates = []
+            for user in users:  # with something personal, which the log must not show
+                for text in ("I live at Rua Augusta in Rio de Janeiro", "/start cx-maturity"):
+                    updates.append((await user.send_text(text))["update_id"])
             await telegram.wait_until(lambda: set(updates) <= set(telegram.delivered_update_ids()), 10)
             acknowledged = Acknowledged(WEB_PEOPLE * 2)
             names = [f"web-{n}" for n in range(WEB_PEOPLE)]
@@ -175,6 +184,8 @@ async def refused_at_once(port: int) -> None:
 
 async def served_log_says_stopped(served: Served) -> None:
     await served.wait_for(r"stopped after \d+\.\d s")
+    personal = ("Mariana", "mariana_rio", "555123", "Rua Augusta", "Rio de Janeiro")
+    assert {"tg", "serve"} <= assert_clean(served.log, personal)  # updates, and the server itself
     problems = [line for line in served.log if '"level": "ERROR"' in line or "Traceback" in line]
     assert not problems, problems
     assert not [line for line in served.log if "abandoned" in line or "left to Telegram" in line]
