@@ -135,7 +135,7 @@ async def test_sigterm_finishes_everything_acknowledged_and_refuses_the_rest(tmp
                 for text in ("I live at Rua Augusta in Rio de Janeiro", "/start cx-maturity"):
                     updates.append((await user.send_text(text))["update_id"])
             await telegram.wait_until(lambda: set(updates) <= set(telegram.delivered_update_ids()), 10)
-            acknowledged = Acknowledged(WEB_PEOPLE * 2)
+            acknowledged = Acknowledged(WEB_PEOPLE)  # about one each: everyone has started
             names = [f"web-{n}" for n in range(WEB_PEOPLE)]
             people = [WebPerson(name, served.port, receiver.url, acknowledged) for name in names]
             async with aiohttp.ClientSession() as session:
