@@ -168,13 +168,14 @@ class Cli:
         out, err = self.capsys.readouterr()
         return status, out, err
 
-    def refuses_import(self, name: str, *words: str) -> None:
-        """Importing `name` into a new SQLite file is refused, and leaves it without a row."""
-        target = Path("target.db").resolve()
-        status, said = self("sqlite:///" + str(target), "import", name)
+    def refuses_import(self, name: str, *words: str, into: str | None = None) -> None:
+        """Importing `name` into a new database (a SQLite file unless `into` names one) is refused,
+        and leaves it without a row."""
+        target = into or f"sqlite:///{Path('target.db').resolve()}"
+        status, said = self(target, "import", name)
         assert_refused(status, said, *words, "(nothing was imported)")
-        if target.exists():
-            assert not any(rows_of(f"sqlite:///{target}").values())
+        if into is not None or Path("target.db").exists():
+            assert not any(rows_of(target).values())
 
 
 @pytest.fixture(scope="module")
@@ -296,6 +297,14 @@ def test_a_file_that_cannot_be_imported_whole_imports_nothing(
     name = "bad.jsonl.gz" if compressed else "bad.jsonl"
     Path(name).write_bytes(gzip.compress(content) if compressed else content)
     cli.refuses_import(name, says)
+
+
+def test_a_damaged_file_leaves_postgresql_empty(filled: tuple[str, Rows], cli: Cli) -> None:
+    assert cli(filled[0], "export", "team.jsonl")[0] == 0
+    lines = Path("team.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    Path("bad.jsonl").write_text("".join(damaged(lines)), encoding="utf-8")
+    with new_postgres_database("cxbot_transfer") as postgres:  # rows went in before the damage
+        cli.refuses_import("bad.jsonl", "is not JSON", into=postgres)
 
 
 def test_a_gzip_file_cut_short_is_refused(filled: tuple[str, Rows], cli: Cli) -> None:
