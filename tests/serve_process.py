@@ -46,10 +46,11 @@ class Served:
             self.ended = True
             self._changed.notify_all()
 
-    async def wait_for(self, pattern: str, within: float = START_TIMEOUT) -> re.Match[str]:
-        """The first match of `pattern` in a log line, waiting for it to be logged."""
+    async def wait_for(self, pattern: str, within: float = START_TIMEOUT, since: int = 0) -> re.Match[str]:
+        """The first match of `pattern` in a log line (from line number `since` on), waiting for it
+        to be logged."""
         async with asyncio.timeout(within), self._changed:
-            seen = 0
+            seen = since
             while True:
                 for line in self.log[seen:]:
                     if found := re.search(pattern, line):

@@ -10,8 +10,8 @@ try again every `RETRY` seconds. The lock is the database's, so there is nothing
 - a leader that dies (kill -9, a crash) loses its connection with the process, and PostgreSQL
   releases the lock at once; a leader's machine that vanishes is noticed by TCP keepalives
   (`KEEPALIVE`, about half a minute);
-- a leader whose connection fails, or stops answering within `CHECK` seconds, stops polling (another
-  may have the lock by then) and becomes a candidate again.
+- a leader whose connection fails, or stops answering within `CHECK_TIMEOUT` seconds, stops polling
+  (another may have the lock by then) and becomes a candidate again.
 
 Updates are confirmed only once handled (`bot.telegram.polling`), so those a dead leader had in hand
 come again to the next one, and the engine applies each once (by update id) in whichever process.
@@ -39,8 +39,11 @@ from storage.store import normalise_url
 RETRY = 1.0
 """Seconds between two tries of a process that does not hold the lock."""
 CHECK = 2.0
-"""Seconds between two checks by the leader that its connection (and so its lock) is alive; a check
-that takes longer fails."""
+"""Seconds between two checks by the leader that its connection (and so its lock) is alive."""
+CHECK_TIMEOUT = 10.0
+"""Seconds a check may take before it fails. A dead connection fails at once; this is for one that
+hangs, and is generous so that a leader whose event loop is slow for a moment (a burst of traffic
+on a busy machine) does not hand polling over for nothing."""
 CONNECT_TIMEOUT = 5.0
 KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 """The server's side of the lock's connection notices a vanished client within about 25 seconds."""
@@ -106,7 +109,7 @@ class AdvisoryLock:
         while True:
             await asyncio.sleep(CHECK)
             try:
-                async with asyncio.timeout(CHECK):
+                async with asyncio.timeout(CHECK_TIMEOUT):
                     await self._connection.fetchval("SELECT 1")
             except Exception as error:  # noqa: BLE001 - any failure: the lock may be gone
                 log.warning("the polling lock's database connection failed: %s", described(error))
