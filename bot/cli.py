@@ -51,7 +51,7 @@ def version() -> str:
 def _parser() -> argparse.ArgumentParser:
     from bot import commands
     from bot.campaign_cli import add_commands as add_campaign_commands
-    from bot.db_commands import add_commands as add_db_commands
+    from bot.db_cli import add_commands as add_db_commands
     from bot.framework_cli import add_commands as add_framework_commands
     from bot.terminal import GOODBYE
 

@@ -1,4 +1,5 @@
-"""The database from a shell: `cxbot db upgrade|current|backup`, `cxbot export FILE`, `cxbot import FILE`.
+"""The database from a shell: `cxbot db upgrade|current|backup`, `cxbot export FILE`, `cxbot import FILE`
+(their arguments are in `bot.db_cli`).
 
 They act on `CXBOT_DATABASE_URL`, like `cxbot serve`. Exports and backups hold every answer and the
 service's secrets, so the files are made readable by their owner only, and never overwrite a file.
@@ -31,28 +32,6 @@ from storage.transfer import TransferError, check_revision, export_database, imp
 STDIO = "-"
 GZIP_MAGIC = b"\x1f\x8b"
 Command = Callable[[argparse.Namespace], int]
-
-
-def add_commands(commands: Any) -> None:
-    """Add `db`, `export` and `import` to the `cxbot` parser."""
-    db = commands.add_parser("db", help="the database: migrate it, see its schema revision, back it up")
-    actions = db.add_subparsers(required=True, metavar="ACTION")
-    upgrade_ = actions.add_parser("upgrade", help="apply the migrations (cxbot serve also does, at start)")
-    upgrade_.set_defaults(func=upgrade)
-    current_ = actions.add_parser(
-        "current", help="the schema revision; exit status 1 unless it is the latest"
-    )
-    current_.set_defaults(func=current)
-    backup_ = actions.add_parser("backup", help="copy a SQLite database, even while cxbot serves from it")
-    backup_.add_argument("file", metavar="FILE", help="the copy to make (a new file)")
-    backup_.set_defaults(func=backup)
-
-    export_ = commands.add_parser("export", help="write everything in the database to FILE (JSON Lines)")
-    export_.add_argument("file", metavar="FILE", help="a new file (FILE.gz: compressed; -: standard output)")
-    export_.set_defaults(func=export)
-    import_ = commands.add_parser("import", help="load an export into a new, empty database")
-    import_.add_argument("file", metavar="FILE", help="what `cxbot export` wrote (-: standard input)")
-    import_.set_defaults(func=import_file)
 
 
 def _one_line(command: Command) -> Command:

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from frameworks import yaml_parsing
+
 LOCALES = Path(__file__).resolve().parent / "locales"
 DEFAULT_LOCALE = "en"
 NAME_KEY = "language_name"
@@ -87,7 +89,7 @@ def available_locales() -> tuple[str, ...]:
 
 def _read(locale: str) -> dict[str, str]:
     path = locale_path(locale)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data = yaml_parsing.data(path.read_text(encoding="utf-8")) if path.exists() else {}
     return {str(key): str(value) for key, value in (data or {}).items()}
 
 
@@ -109,7 +111,7 @@ def problems(locale: str) -> list[str]:
     fail when the message is said). Missing keys are not problems: they fall back to English."""
     path = locale_path(locale)
     english = _read(DEFAULT_LOCALE)
-    root = yaml.compose(path.read_text(encoding="utf-8"))
+    root = yaml_parsing.node(path.read_text(encoding="utf-8"))
     found: list[str] = []
     for key_node, value_node in root.value if isinstance(root, yaml.MappingNode) else ():
         key, line = str(key_node.value), key_node.start_mark.line + 1

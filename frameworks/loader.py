@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from frameworks import yaml_parsing
 from frameworks.calculator import CALCULATOR, IDENTIFIER, Calculator, calculator_version
 from frameworks.schema import SLUG_PATTERN, Framework, Place, Problems
 
@@ -131,12 +132,12 @@ def load_all(directories: Iterable[Path]) -> dict[str, Framework | Calculator]:
 
 def _parsed(text: str) -> tuple[Any, Any]:
     """The YAML's node tree (which knows each value's line) and the data built from it, parsed once."""
-    loader = yaml.SafeLoader(text)
-    try:
+
+    def both(loader: yaml.SafeLoader) -> tuple[Any, Any]:
         root = loader.get_single_node()
         return root, loader.construct_document(root) if root is not None else None
-    finally:
-        loader.dispose()
+
+    return yaml_parsing.parsed(text, both)
 
 
 # --- telling what is wrong -----------------------------------------------------------------

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from frameworks import yaml_parsing
 from frameworks.loader import BUILT_IN_DIR, FrameworkError
 from frameworks.registry import FrameworkRegistry
 from frameworks.schema import Framework
@@ -102,7 +103,7 @@ def read_overlay(path: Path) -> Overlay:
             f"{path}: name it <framework id>.<locale>.yaml, such as cx-maturity.pt-BR.yaml"
         )
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
+        root = yaml_parsing.node(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise TranslationError(f"{path}: cannot be read: {error}") from error
     if root is not None and not isinstance(root, yaml.MappingNode):
