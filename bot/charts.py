@@ -186,7 +186,7 @@ def _draw_scores(axes: Axes, chart: Chart, no_answers: str) -> None:
         axes.text(
             score + span * 0.012,
             row,
-            f"{score:.1f}",
+            _score(score, chart.decimal_mark),
             va="center",
             fontsize=11,
             fontweight="bold",
@@ -216,7 +216,7 @@ def _draw_overall(axes: Axes, chart: Chart, overall: float) -> None:
     axes.text(
         overall,
         -0.5 - OVERALL_ROOM / 2,
-        f"{chart.title}: {overall:.1f}",
+        f"{chart.title}: {_score(overall, chart.decimal_mark)}",
         ha=align,
         va="center",
         fontsize=10,
@@ -226,6 +226,11 @@ def _draw_overall(axes: Axes, chart: Chart, overall: float) -> None:
         zorder=5,
         parse_math=False,
     )
+
+
+def _score(value: float, decimal_mark: str) -> str:
+    """A score as the reader's language writes it (the text beside the chart says it the same way)."""
+    return f"{value:.1f}".replace(".", decimal_mark)
 
 
 def _style(axes: Axes, chart: Chart) -> None:

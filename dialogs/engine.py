@@ -204,8 +204,10 @@ class Engine:
         key = (record.framework_id, record.framework_version)
         if not self.context.frameworks.knows(key):
             await self.store.run(partial(load_versions, self.context.frameworks, keys=[key]))
-        framework = self.languages.context(self.languages.match(language)).frameworks.pinned(*key)
-        return stored_chart(framework, record) if framework is not None else None
+        context = self.languages.context(self.languages.match(language))
+        framework = context.frameworks.pinned(*key)
+        mark = context.cat.text("decimal_mark")
+        return stored_chart(framework, record, mark) if framework is not None else None
 
     async def calculation_csv(self, token: str, language: str | None = None) -> CalculationExport | None:
         """The CSV of the stored calculation a token names (its words in `language` if the bot speaks

@@ -87,7 +87,8 @@ def pending_lines(
 
 def _summary(cat: Catalogue, report: GroupReport, title: str, token: str) -> Reply:
     text = "\n".join(summary_lines(cat, report))
-    return Reply(text=text, title=title, chart=profile_chart(report.framework, report, token))
+    chart = profile_chart(report.framework, report, token, cat.text("decimal_mark"))
+    return Reply(text=text, title=title, chart=chart)
 
 
 def summary_lines(cat: Catalogue, report: GroupReport) -> list[str]:
@@ -230,7 +231,7 @@ def _bands(framework: Framework) -> tuple[Band, ...]:
     return tuple(Band(s.name, float(s.min_score), float(s.max_score)) for s in framework.stages)
 
 
-def profile_chart(framework: Framework, report: GroupReport, token: str) -> Chart:
+def profile_chart(framework: Framework, report: GroupReport, token: str, decimal_mark: str = ".") -> Chart:
     """The group's dimension profile over the stage bands (the same picture as a person's)."""
     scores = tuple(None if s is None else float(s.score) for _, s in report.dimensions)
     return Chart(
@@ -243,6 +244,7 @@ def profile_chart(framework: Framework, report: GroupReport, token: str) -> Char
         scale_max=float(framework.scale_values[-1]),
         of=PROFILE,
         round=report.round,
+        decimal_mark=decimal_mark,
     )
 
 

@@ -55,7 +55,12 @@ def summary_reply(
     if note:
         lines += ["", note]
     title = stage_line(cat, framework, result.stage.name, result.score)
-    return Reply(text="\n".join(lines), title=title, kind=ReplyKind.RESULT, chart=chart(result, chart_token))
+    return Reply(
+        text="\n".join(lines),
+        title=title,
+        kind=ReplyKind.RESULT,
+        chart=chart(result, chart_token, cat.text("decimal_mark")),
+    )
 
 
 def change_lines(cat: Catalogue, result: Result, previous: ResultRecord | None) -> list[str]:
@@ -99,7 +104,7 @@ def stored_result_replies(
         text="\n".join([*lines, "", note]),
         title=title,
         kind=ReplyKind.RESULT,
-        chart=stored_chart(framework, record),
+        chart=stored_chart(framework, record, cat.text("decimal_mark")),
     )
     return [summary, Reply(text=cat.text("result_footer"), kind=ReplyKind.RESULT)]
 
@@ -154,22 +159,26 @@ def move_up_replies(cat: Catalogue, result: Result) -> list[Reply]:
     return [Reply(text=text, title=cat.text("result_move_up_title"), kind=ReplyKind.RESULT)]
 
 
-def chart(result: Result, token: str) -> Chart:
+def chart(result: Result, token: str, decimal_mark: str = ".") -> Chart:
     scores = tuple(None if d.score is None else float(d.score) for d in result.dimensions)
     overall = None if result.score is None else float(result.score)
-    return _chart(result.framework, token, scores, overall)
+    return _chart(result.framework, token, scores, overall, decimal_mark)
 
 
-def stored_chart(framework: Framework, record: ResultRecord) -> Chart:
+def stored_chart(framework: Framework, record: ResultRecord, decimal_mark: str = ".") -> Chart:
     """The chart of a stored result (dimension scores are kept in tenths)."""
     tenths = [record.dimension_tenths.get(d.id) for d in framework.dimensions]
     scores = tuple(None if t is None else t / 10 for t in tenths)
     overall = None if record.score_tenths is None else record.score_tenths / 10
-    return _chart(framework, record.chart_token, scores, overall)
+    return _chart(framework, record.chart_token, scores, overall, decimal_mark)
 
 
 def _chart(
-    framework: Framework, token: str, scores: tuple[float | None, ...], overall: float | None
+    framework: Framework,
+    token: str,
+    scores: tuple[float | None, ...],
+    overall: float | None,
+    decimal_mark: str,
 ) -> Chart:
     return Chart(
         token=token,
@@ -180,6 +189,7 @@ def _chart(
         scale_min=float(framework.scale_values[0]),
         scale_max=float(framework.scale_values[-1]),
         overall=overall,
+        decimal_mark=decimal_mark,
     )
 
 

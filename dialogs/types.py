@@ -90,6 +90,8 @@ class Chart:
     round: int | None = None
     overall: float | None = None
     """The overall score, marked across the bars (a result's mean of all answers)."""
+    decimal_mark: str = "."
+    """How the scores drawn on it are written in the reader's language ("3.1", "3,1")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,4 +235,5 @@ def _chart_from_dict(data: dict[str, Any]) -> AnyChart:
         of=kind,
         round=data.get("round"),
         overall=data.get("overall"),
+        decimal_mark=data.get("decimal_mark", "."),
     )

@@ -190,3 +190,15 @@ def test_dollar_signs_in_framework_text_are_drawn_as_text(monkeypatch: pytest.Mo
     assert png.startswith(b"\x89PNG")
     [figure] = figures
     assert_drawn_as_text(figure, ["Cost per $_$ citizen", "Costs $5 to $10 million", "Low $", "no $ answers"])
+
+
+def test_scores_are_drawn_with_the_readers_decimal_mark(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = kept_figures(monkeypatch)
+    chart = Chart(
+        "t", "Maturidade em CX", LABELS, (3.5, None, 1.0, 4.2), BANDS, 1.0, 5.0, overall=3.1, decimal_mark=","
+    )
+    render_chart(chart)
+    [figure] = figures
+    drawn = {text.get_text() for text in figure.findobj(Text)}
+    assert {"3,5", "1,0", "4,2", "Maturidade em CX: 3,1"} <= drawn, drawn
+    assert not any(char.isdigit() and "." in text for text in drawn for char in text[:1]), drawn

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dialogs.catalogue import catalogue
 from frameworks.schema import Framework
@@ -93,7 +94,7 @@ def test_language_switches_in_the_middle_of_a_run_and_keeps_the_answers(tmp_path
 
 async def test_a_whole_run_in_portuguese_through_the_webhook(tmp_path: Path) -> None:
     hint = {"metadata": {"language": "pt-br"}}  # any case: tags are matched as BCP 47 says
-    async with running_app(settings_for(tmp_path)) as (client, _):
+    async with running_app(settings_for(tmp_path)) as (client, engine):
         shown: list[dict[str, Any]] = await say(client, "ana", "/start cx-maturity", **hint)
         assert "**Pergunta 1 de 11 - Autoconhecimento organizacional**" in texts(shown)
         for number, value in enumerate(ANSWERS, start=1):
@@ -111,6 +112,15 @@ async def test_a_whole_run_in_portuguese_through_the_webhook(tmp_path: Path) -> 
         shown += await say(client, "ana", submit, **hint)
         assert_the_run_was_in_portuguese(texts(shown))
         assert texts(shown).count("**Recomendações para chegar ao próximo estágio**") == 1
+        # the chart's picture, asked for by its address, draws the scores with a decimal comma too
+        [image] = [m["image"] for m in shown if m.get("image")]
+        token = image.rsplit("/", 1)[-1].split(".")[0]
+        charts = [await engine.chart(token, language) for language in ("pt-BR", "en")]
+        assert [c.decimal_mark if c is not None else None for c in charts] == [",", "."]
+        address = urlsplit(image)
+        assert "lang=pt" in address.query.lower(), image
+        picture = await client.get(f"{address.path}?{address.query}" if address.query else address.path)
+        assert (picture.status, picture.content_type) == (200, "image/png")
 
 
 async def test_a_whole_run_in_portuguese_in_telegram(tmp_path: Path) -> None:
