@@ -29,15 +29,15 @@ def environment(tmp_path: Path) -> dict[str, str]:
     }
 
 
-async def cxbot(tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    """Run `cxbot ARGS` as its own process; (exit status, stdout, stderr)."""
+async def cxbot(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    """Run `cxbot ARGS` as its own process, `env` added to its settings; (exit status, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
         *args,
         cwd=tmp_path,
-        env=environment(tmp_path),
+        env={**environment(tmp_path), **env},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -5,17 +5,15 @@ and shown by `cxbot campaign status`."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import sys
 from functools import partial
 from pathlib import Path
 
 from dialogs.campaign_view import TELEGRAM_USERNAME
 from storage.campaign_repository import set_fact
 from storage.store import open_store
+from tests.test_campaign_cli import cxbot as run_cxbot
 from tests.test_campaign_cli import environment
-from tests.test_webhook_serve import START_TIMEOUT
 
 PUBLIC = "https://bot.example.org"
 CREATE = ("campaign", "create", "--framework", "pulse-test", "--title", "Desk check")
@@ -23,19 +21,7 @@ CREATE = ("campaign", "create", "--framework", "pulse-test", "--title", "Desk ch
 
 async def cxbot(tmp_path: Path, *args: str) -> tuple[int, str, str]:
     """`cxbot ARGS` as its own process on the test's SQLite file, with a public address set."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=tmp_path,
-        env={**environment(tmp_path), "CXBOT_PUBLIC_URL": PUBLIC},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=START_TIMEOUT)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_cxbot(tmp_path, *args, CXBOT_PUBLIC_URL=PUBLIC)
 
 
 def join_code(out: str) -> str:

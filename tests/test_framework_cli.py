@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema_rs
 import pytest
 import yaml
+
+from tests.cli_support import run_cxbot
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT_IN = ROOT / "frameworks"
@@ -50,15 +50,7 @@ dimensions:
 
 def cxbot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """`cxbot ARGS...` in a shell, with `env` added to the environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **env},
-        timeout=60,
-        check=False,
-    )
+    return run_cxbot(*args, cwd=cwd, env=env)
 
 
 def written(folder: Path, name: str, text: str) -> Path:

@@ -3,11 +3,11 @@ them into a folder of their own, validate with the CLI and run in the terminal t
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli_support import run_cxbot
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "frameworks.md"
 FENCED_YAML = re.compile(r"^```yaml\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -29,16 +29,7 @@ def cxbot(
         "CXBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'doc.db'}",
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input="".join(f"{line}\n" for line in lines),
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, **settings},
-        timeout=60,
-        check=False,
-    )
+    return run_cxbot(*args, cwd=tmp_path, lines=lines, env=settings)
 
 
 def saved(tmp_path: Path, name: str, text: str) -> Path:

@@ -9,21 +9,13 @@ from pathlib import Path
 
 from bot.terminal import payload_for, render
 from dialogs.types import Button, ButtonRole, Link, Reply, ReplyKind
+from tests.cli_support import run_cxbot
 
 
 def cxbot(tmp_path: Path, lines: list[str], *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """`cxbot chat` as pat with the lines piped in; `env` adds settings."""
     env = {"CXBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--user", "pat", *args],
-        input="".join(f"{line}\n" for line in lines),
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, **env},
-        timeout=60,
-        check=False,
-    )
+    return run_cxbot("chat", "--user", "pat", *args, cwd=tmp_path, lines=lines, env=env)
 
 
 def test_piped_session_from_start_to_result(tmp_path: Path) -> None:
