@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import cast
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from bot.http_errors import json_error
 from bot.settings import Settings
@@ -121,23 +120,16 @@ class ConnectionGuard:
         """A protocol factory for `loop.create_server` that guards the protocols `inner` makes."""
         return lambda: GuardedConnection(self, inner)
 
-    def middleware(self) -> Middleware:
-        """Sheds load beyond the soft cap, and tells each connection when its request has arrived."""
+    def connection(self, request: web.Request) -> GuardedConnection | None:
+        """The guarded connection a request came on (None if it was served some other way, such as
+        by a test server)."""
+        connection = request.transport.get_protocol() if request.transport else None
+        return connection if isinstance(connection, GuardedConnection) else None
 
-        @web.middleware
-        async def guard_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-            connection = request.transport.get_protocol() if request.transport else None
-            if not isinstance(connection, GuardedConnection):  # served some other way (a test server)
-                return await handler(request)
-            if self.open > self.caps.soft and request.path not in self.always_served:
-                return busy()
-            connection.request_started(request)
-            try:
-                return await handler(request)
-            finally:
-                connection.request_finished()
-
-        return guard_requests
+    def sheds(self, request: web.Request) -> bool:
+        """Whether to answer `busy()` rather than serve: beyond the soft cap, all but the always
+        served paths are."""
+        return self.open > self.caps.soft and request.path not in self.always_served
 
     def watch(self, connection: GuardedConnection) -> None:
         """Check this connection's requests for lateness until it is forgotten."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from bot.log_privacy import log_failure
 
@@ -18,23 +16,18 @@ def json_error(status: int, message: str, headers: dict[str, str] | None = None)
     return web.json_response({"error": message}, status=status, headers=headers)
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """aiohttp's own errors (404, 405...) and unexpected exceptions as JSON; the latter logged."""
-    try:
-        return await handler(request)
-    except web.HTTPException as error:
+def error_response(request: web.Request, error: Exception) -> web.Response | None:
+    """aiohttp's own errors (404, 405...) and unexpected exceptions as JSON, the latter logged; None
+    for what is not an error answer (a redirect), which goes on as it was raised."""
+    if isinstance(error, web.HTTPException):
         if error.status < 400:
-            raise
+            return None
         return json_error(error.status, _message(request, error), _kept_headers(error))
-    except asyncio.CancelledError:
-        raise
-    except Exception as error:
-        if isinstance(error, ConnectionError) and _hung_up(request):  # the client left, or was cut off
-            log.debug("connection closed answering %s %s", request.method, _route(request), exc_info=True)
-            return json_error(400, "the connection was closed")
-        log_failure(log, f"unexpected error answering {request.method} {_route(request)}", error)
-        return json_error(500, "something went wrong on the server; the error has been logged")
+    if isinstance(error, ConnectionError) and _hung_up(request):  # the client left, or was cut off
+        log.debug("connection closed answering %s %s", request.method, _route(request), exc_info=True)
+        return json_error(400, "the connection was closed")
+    log_failure(log, f"unexpected error answering {request.method} {_route(request)}", error)
+    return json_error(500, "something went wrong on the server; the error has been logged")
 
 
 def _route(request: web.Request) -> str:

@@ -1,7 +1,7 @@
 """How `cxbot serve` logs: one line a record on stderr, each carrying the id of the work it belongs to.
 
 - **Ids.** `LOG_ID` (a context variable) names the work under way: an HTTP request (`r-` and 16 hex
-  digits, set by `request_ids`, also sent back as `X-Request-Id`), a Telegram update (`tg-` and its
+  digits, set by `bot.front_door`, also sent back as `X-Request-Id`), a Telegram update (`tg-` and its
   update id), or a piece of background work (`scheduler`, `telegram-polling`, `serve`). asyncio copies
   the context into every task it starts, so a line logged anywhere below a request, in any module,
   carries that request's id without being passed it. `LogIds` puts it on each record.
@@ -29,9 +29,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
-
-from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from bot.log_limits import RepeatCollapser, log_to_stderr
 
@@ -135,19 +132,3 @@ def _terminal() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):  # replaced or closed
         return False
-
-
-@web.middleware
-async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every line logged while a request is answered carries its id; the answer names it too, so an
-    operator can find a client's request in the log. The id is cxbot's own, never the client's."""
-    request_id = new_request_id()
-    with log_id(request_id):
-        try:
-            response = await handler(request)
-        except web.HTTPException as http_error:
-            http_error.headers[REQUEST_ID_HEADER] = request_id
-            raise
-    if not response.prepared:  # a streamed answer has sent its headers already
-        response.headers[REQUEST_ID_HEADER] = request_id
-    return response

@@ -47,9 +47,10 @@ from bot.app import running_engine
 from bot.app_keys import CHARTS, ENGINE, SETTINGS
 from bot.chart_cache import ChartCache
 from bot.connections import ConnectionGuard, caps_for, descriptor_limit, raise_descriptor_limit
-from bot.http_errors import json_error, json_errors
+from bot.front_door import front_door
+from bot.http_errors import json_error
 from bot.log_limits import RepeatCollapser, summarise_periodically
-from bot.log_setup import LOG_ID, configure_logging, request_ids
+from bot.log_setup import LOG_ID, configure_logging
 from bot.metrics import METRICS_PATH, ErrorCounter, MeteredEngine, watch_store
 from bot.metrics import install as install_metrics
 from bot.push import PUSHERS
@@ -94,8 +95,7 @@ def build_app(
     guard = ConnectionGuard(caps_for(settings, descriptor_limit()), settings.request_timeout, always_served)
     cors = CorsPolicy(settings.cors_origins)
     shutdown = Shutdown(settings.shutdown_timeout)
-    middlewares = [request_ids, cors.middleware(), guard.middleware(), shutdown.middleware(), json_errors]
-    app = web.Application(middlewares=middlewares)
+    app = web.Application(middlewares=[front_door(cors, guard, shutdown)])
     app.on_response_prepare.append(name_server)
     app[CONNECTIONS] = guard
     app[SHUTDOWN] = shutdown

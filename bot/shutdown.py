@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from bot.http_errors import json_error
 from bot.metrics import SHUTTING_DOWN
@@ -56,20 +55,12 @@ class Shutdown:
             return self.timeout
         return max(0.0, self.deadline - self.clock())
 
-    def middleware(self) -> Middleware:
-        """503 to every request that arrives once stopping, on a connection closed after it."""
-
-        @web.middleware
-        async def refuse_when_stopping(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if self.deadline is None:
-                return await handler(request)
-            response = json_error(
-                503, "the server is shutting down; try again", headers={"Retry-After": RETRY_AFTER}
-            )
-            response.force_close()
-            return response
-
-        return refuse_when_stopping
+    def refusal(self) -> web.Response:
+        """The 503 to every request that arrives once stopping, on a connection closed after it."""
+        headers = {"Retry-After": RETRY_AFTER}
+        response = json_error(503, "the server is shutting down; try again", headers=headers)
+        response.force_close()
+        return response
 
 
 SHUTDOWN = web.AppKey("shutdown", Shutdown)

@@ -199,12 +199,13 @@ class Repository:
         Rows that did not change are not written: most answers touch only the answer and the
         run's cursor.
         """
-        for change in changes:
+        last = len(changes) - 1
+        for index, change in enumerate(changes):
             if isinstance(change, EraseParticipant):
-                campaigns.untally_participant(self.db, participant_id)
-                self.db.run(sql.DELETE_PARTICIPANT, {"participant": participant_id})
+                self._erase(participant_id)
                 return
-            self._apply_one(participant_id, change)
+            if index != last or not self._answer_and_cursor(change, position):
+                self._apply_one(participant_id, change)
         active_id = self._run_ids.get(position.active_run) if position.active_run else None
         if active_id is not None and self._cursors.get(position.active_run or 0) != position.cursor:
             self.db.run(sql.SET_CURSOR, {"run_id": active_id, "cursor": position.cursor})
@@ -216,6 +217,24 @@ class Repository:
                 "now": self.now,
             }
             self.db.run(sql.SET_POSITION, params)
+
+    def _erase(self, participant_id: int) -> None:
+        campaigns.untally_participant(self.db, participant_id)
+        self.db.run(sql.DELETE_PARTICIPANT, {"participant": participant_id})
+
+    def _answer_and_cursor(self, change: Change, position: Position) -> bool:
+        """The message's last change, if it is an answer in the active run whose cursor moves,
+        stored with the cursor in one statement where the database can (`sql.ANSWER_AND_CURSOR`);
+        whether it was."""
+        statement = sql.ANSWER_AND_CURSOR.get(self.dialect)
+        run = position.active_run
+        if statement is None or not isinstance(change, SaveAnswer) or change.run != run:
+            return False
+        if run is None or self._cursors.get(run) == position.cursor:
+            return False
+        self.db.run(statement, {**self._answer_params(change), "cursor": position.cursor})
+        self._cursors[run] = position.cursor
+        return True
 
     def _apply_one(self, participant_id: int, change: Change) -> None:
         if isinstance(change, SaveAnswer):
@@ -257,14 +276,16 @@ class Repository:
         self._cursors[change.number] = 0
 
     def _save_answer(self, change: SaveAnswer) -> None:
-        params = {
+        self.db.run(sql.UPSERT_ANSWER[self.dialect], self._answer_params(change))
+
+    def _answer_params(self, change: SaveAnswer) -> dict[str, Any]:
+        return {
             "run_id": self._run_ids[change.run],
             "question_id": change.question_id,
             "dimension_id": change.dimension_id,
             "value": change.value,
             "now": self.now,
         }
-        self.db.run(sql.UPSERT_ANSWER[self.dialect], params)
 
     def _finish_run(self, change: FinishRun) -> None:
         run_id = self._close_run(change.run, FINISHED)

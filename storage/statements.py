@@ -180,6 +180,11 @@ def _upsert_answer(insert: Any) -> Any:
 
 
 UPSERT_ANSWER = {"sqlite": _upsert_answer(sqlite.insert), "postgresql": _upsert_answer(postgresql.insert)}
+ANSWER_AND_CURSOR = {
+    "postgresql": SET_CURSOR.add_cte(_upsert_answer(postgresql.insert).cte("saved_answer")),
+}
+"""The answer stored and the run's cursor moved in one statement, so one round trip: what most
+messages write. PostgreSQL only (SQLite takes no INSERT inside a WITH, and has no round trips)."""
 
 _run_of_result = select(runs.c.framework_id, runs.c.framework_version).where(runs.c.id == bindparam("run_id"))
 INSERT_RESULT = results.insert().from_select(

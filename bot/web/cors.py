@@ -8,7 +8,6 @@ so `*` exposes nothing a plain HTTP client could not already do.
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from bot.http_errors import json_error
 from bot.web.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
@@ -32,21 +31,14 @@ class CorsPolicy:
             return "*"
         return origin if origin in self.origins else None
 
-    def middleware(self) -> Middleware:
-        """Adds the CORS headers to every response to an allowed origin."""
-
-        @web.middleware
-        async def add_cors_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-            response = await handler(request)
-            origin = request.headers.get("Origin")
-            if origin and (value := self.allowed(origin)) is not None:
-                response.headers["Access-Control-Allow-Origin"] = value
-                response.headers["Access-Control-Expose-Headers"] = "Retry-After"  # for a "wait N s"
-                if value != "*":
-                    response.headers.add("Vary", "Origin")
-            return response
-
-        return add_cors_headers
+    def add_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        """The CORS headers on a response to an allowed origin (every response passes here)."""
+        origin = request.headers.get("Origin")
+        if origin and (value := self.allowed(origin)) is not None:
+            response.headers["Access-Control-Allow-Origin"] = value
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"  # for a "wait N s"
+            if value != "*":
+                response.headers.add("Vary", "Origin")
 
     async def preflight(self, request: web.Request) -> web.StreamResponse:
         """Answer a browser's `OPTIONS` preflight (the middleware adds the origin header)."""
