@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select, text
 from dialogs.engine import Engine, delivery_key
 from dialogs.types import Inbound, ReplyKind
 from frameworks.registry import FrameworkRegistry
+from storage.executor import AsyncpgExecutor, SqliteExecutor
 from storage.migrate import alembic_config
 from storage.store import DatabaseURLError, Store, StoreUnavailable, normalise_url, open_store
 from storage.tables import answers, metadata, participants, processed_messages, results, runs
@@ -238,3 +239,44 @@ async def test_a_closed_store_refuses_work(tmp_path: Any) -> None:
 async def test_a_database_that_cannot_be_opened_is_a_clear_error(tmp_path: Any) -> None:
     with pytest.raises(StoreUnavailable, match="cannot open the database .*unable to open database file"):
         await open_store(f"sqlite:///{tmp_path / 'missing-directory' / 'x.db'}")
+
+
+async def test_an_answer_and_its_cursor_are_written_together(
+    store: Store, frameworks: FrameworkRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL an answer and the cursor it moves are one statement (one round trip); on SQLite
+    two. Either way both are stored, and a later step carries on from them."""
+    chat = Chat(Engine(frameworks, store))
+    await chat.say("/start cx-maturity")
+    await chat.say("3")
+    executor = AsyncpgExecutor if store.backend == "postgresql" else SqliteExecutor
+    writes: list[Any] = []
+    real_run = executor.run
+
+    def counted(self: Any, statement: Any, params: dict[str, Any]) -> int:
+        writes.append(statement)
+        return real_run(self, statement, params)
+
+    monkeypatch.setattr(executor, "run", counted)
+    await chat.say("4")
+    assert len(writes) == (1 if store.backend == "postgresql" else 2)
+    monkeypatch.undo()
+
+    framework = frameworks.get("cx-maturity")
+    assert framework is not None
+    first, second, third = (question.id for question in framework.questions[:3])
+    rows = await store.run(answers_of(chat.sender))
+    assert sorted((row.question_id, row.value) for row in rows) == sorted([(first, 3), (second, 4)])
+    cursor = await store.run(
+        lambda conn: conn.execute(
+            select(runs.c.cursor)
+            .join(participants, participants.c.id == runs.c.participant_id)
+            .where(participants.c.external_id == chat.sender)
+        ).scalar_one()
+    )
+    assert cursor == 2
+    replies = await Chat(Engine(frameworks, store), sender=chat.sender).say("5")
+    assert replies[-1].question is not None
+    assert replies[-1].question.index == 3
+    rows = await store.run(answers_of(chat.sender))
+    assert (third, 5) in [(row.question_id, row.value) for row in rows]
