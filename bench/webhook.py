@@ -8,10 +8,12 @@ reported with its p99 latency and its ratio to the baseline:
 - bare: aiohttp parsing the JSON and answering a constant reply list (`load/bare_server.py`), the
   limit of the HTTP layer;
 - cxbot serve on SQLite, synchronous=FULL and NORMAL: against bare (goal: 40% or more, p99 < 25 ms);
+- with `--layers`, cxbot serve with a canned engine (`load/canned_engine.py`): the HTTP layer alone,
+  which splits cxbot's cost between answering HTTP and the step;
 - asyncpg toy (`load/asyncpg_toy.py`): a message's database work on raw asyncpg, pool of 16;
 - cxbot serve on PostgreSQL: against the asyncpg toy (goal: 60% or more, and 1,500 answers/s).
 
-    python bench/webhook.py [--reps 3] [--seconds 10] [--postgres URL | --no-postgres]
+    python bench/webhook.py [--reps 3] [--seconds 10] [--postgres URL | --no-postgres] [--layers]
 
 Needs `wrk` (`apt-get install wrk`) and `taskset` (util-linux). PostgreSQL runs use a fresh
 database made on the server of `--postgres` and dropped afterwards.
@@ -141,6 +143,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="an admin URL of a PostgreSQL server")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--layers", action="store_true", help="also cxbot's HTTP layer with a canned engine")
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
@@ -158,6 +161,11 @@ def main() -> None:
             args.reps,
             args.seconds,
         )
+        if args.layers:
+            db = {"CXBOT_DATABASE_URL": f"sqlite:///{work}/canned.db"}
+            canned = [sys.executable, str(LOAD / "canned_engine.py"), str(PORT)]
+            run = measure("cxbot HTTP, canned engine", canned, {**env, **db}, args.reps, args.seconds)
+            print(f"    = {ratio(run, bare)} of bare aiohttp (the ceiling of any step)")
         for sync in ("FULL", "NORMAL"):
             db = {"CXBOT_DATABASE_URL": f"sqlite:///{work}/{sync}.db", "CXBOT_SQLITE_SYNCHRONOUS": sync}
             run = measure(f"cxbot serve, SQLite {sync}", cxbot(PORT), {**env, **db}, args.reps, args.seconds)
