@@ -16,8 +16,6 @@ pieces are kept as plain methods of their modules and composed here, in one plac
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
@@ -62,9 +60,7 @@ async def _guarded(
         if shutdown.stopping:
             return shutdown.refusal()
         return await handler(request)
-    except asyncio.CancelledError:
-        raise
-    except Exception as error:
+    except Exception as error:  # not a cancellation: that is no Exception, and goes on up
         answer = error_response(request, error)
         if answer is None:
             raise

@@ -206,8 +206,7 @@ class Repository:
                 return
             if index != last or not self._answer_and_cursor(change, position):
                 self._apply_one(participant_id, change)
-        active_id = self._run_ids.get(position.active_run) if position.active_run else None
-        if active_id is not None and self._cursors.get(position.active_run or 0) != position.cursor:
+        if (active_id := self._moved_cursor(position)) is not None:
             self.db.run(sql.SET_CURSOR, {"run_id": active_id, "cursor": position.cursor})
         if self._loaded != (position.state, position.active_run):
             params = {
@@ -227,14 +226,20 @@ class Repository:
         stored with the cursor in one statement where the database can (`sql.ANSWER_AND_CURSOR`);
         whether it was."""
         statement = sql.ANSWER_AND_CURSOR.get(self.dialect)
-        run = position.active_run
-        if statement is None or not isinstance(change, SaveAnswer) or change.run != run:
+        if statement is None or not isinstance(change, SaveAnswer) or change.run != position.active_run:
             return False
-        if run is None or self._cursors.get(run) == position.cursor:
+        if self._moved_cursor(position) is None:
             return False
         self.db.run(statement, {**self._answer_params(change), "cursor": position.cursor})
-        self._cursors[run] = position.cursor
+        self._cursors[change.run] = position.cursor
         return True
+
+    def _moved_cursor(self, position: Position) -> int | None:
+        """The id of the active run if the step moved its cursor from where it was stored."""
+        run_id = self._run_ids.get(position.active_run) if position.active_run else None
+        if run_id is None or self._cursors.get(position.active_run or 0) == position.cursor:
+            return None
+        return run_id
 
     def _apply_one(self, participant_id: int, change: Change) -> None:
         if isinstance(change, SaveAnswer):
